@@ -1,0 +1,38 @@
+"""Small ``fit`` callbacks that are not TensorBoard: progress lines, figure snapshots."""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, TextIO
+
+from torchann.train import EpochEnd
+
+__all__ = ["ProgressPrinter", "format_progress", "every_k_epochs"]
+
+
+def format_progress(state: EpochEnd) -> str:
+    """e.g. ``epoch 120/300  loss 0.0132  acc 1.000  lr 2``."""
+    width = len(str(state.epochs))
+    line = f"epoch {state.epoch:>{width}}/{state.epochs}  loss {state.loss:.4f}"
+    if state.accuracy is not None:
+        line += f"  acc {state.accuracy:.3f}"
+    return line + f"  lr {state.lr:.4g}"
+
+
+def every_k_epochs(epochs: int, lines: int = 10) -> int:
+    """An interval that gives about ``lines`` progress lines over a run."""
+    return max(1, epochs // lines)
+
+
+class ProgressPrinter:
+    """Print :func:`format_progress` every ``every`` epochs and at the last epoch."""
+
+    def __init__(self, every: int, stream: TextIO | None = None,
+                 formatter: Callable[[EpochEnd], str] = format_progress):
+        self.every = max(1, int(every))
+        self.stream = stream
+        self.formatter = formatter
+
+    def __call__(self, state: EpochEnd) -> None:
+        if state.epoch % self.every == 0 or state.epoch == state.epochs or state.epoch == 1:
+            print(self.formatter(state), file=self.stream or sys.stdout, flush=True)

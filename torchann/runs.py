@@ -1,0 +1,66 @@
+"""Run folders and run records.
+
+Each run gets its own new folder, ``<logdir>/<experiment>/<run name>``, named
+by the start time unless a name is given. An existing folder is never reused
+or written into, so nothing a user already has is overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["new_run_dir", "write_json"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
+
+
+def new_run_dir(logdir: str | Path, experiment: str, run_name: str | None = None) -> Path:
+    """Create and return a fresh run folder; never returns one that existed before."""
+    base = Path(logdir) / experiment
+    if run_name is not None and not _NAME.match(run_name):
+        raise ValueError(f"run name {run_name!r} is not allowed: use letters, digits and . _ = + - "
+                         "(no slashes or spaces), starting with a letter or digit")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create the log folder {base}: {error.strerror}") from None
+    if not os.access(base, os.W_OK):
+        raise ValueError(f"the log folder {base} is not writable")
+    if run_name is not None:
+        path = base / run_name
+        try:
+            path.mkdir()
+        except FileExistsError:
+            raise ValueError(f"the run folder {path} already exists; choose another run name "
+                             "(runs are never overwritten)") from None
+        return path
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 1000):
+        path = base / (stamp if attempt == 1 else f"{stamp}-{attempt}")
+        try:
+            path.mkdir()  # atomic: fails if another run just took this name
+            return path
+        except FileExistsError:
+            continue
+    raise ValueError(f"could not find a free run folder name under {base}")
+
+
+def write_json(path: str | Path, data: dict) -> Path:
+    """Write ``data`` as indented JSON via a temporary file and a rename (no half-written files)."""
+    path = Path(path)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(data, stream, indent=2, sort_keys=False)
+            stream.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path

@@ -1,0 +1,101 @@
+"""TensorBoard glue: a ``fit`` callback that writes scalars, histograms and images.
+
+No training logic lives here. Tags are stable and slash-separated so runs
+compare in one chart: ``train/loss``, ``train/lr``, ``train/accuracy``,
+``weights/<param>``, ``gradients/<param>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import hparams as hparams_summary
+
+from torchann.losses import squared_error
+from torchann.train import EpochEnd
+
+__all__ = ["TensorBoardLogger", "figure_to_array"]
+
+
+def figure_to_array(figure: Figure) -> np.ndarray:
+    """Render a matplotlib figure to an (H, W, 3) uint8 array."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+class TensorBoardLogger:
+    """Log each epoch of ``fit`` to ``log_dir``.
+
+    Every epoch: ``train/loss``, ``train/lr`` and (for classification)
+    ``train/accuracy``. Every ``histogram_every`` epochs (and the last):
+    histograms of each parameter and of its full-batch gradient at that point.
+    If ``figure_fn(state)`` is given, every ``image_every`` epochs (and the
+    last) its figure is logged under ``image_tag`` -- render sparingly, a
+    figure costs far more than a training epoch on the seed's toy problems.
+    """
+
+    def __init__(self, log_dir: str | Path, *, histogram_every: int = 10, image_every: int = 0,
+                 figure_fn: Callable[[EpochEnd], Figure] | None = None,
+                 image_tag: str = "learning"):
+        self.log_dir = Path(log_dir)
+        self.writer = SummaryWriter(log_dir=str(self.log_dir))
+        self.histogram_every = histogram_every
+        self.image_every = image_every
+        self.figure_fn = figure_fn
+        self.image_tag = image_tag
+
+    def __call__(self, state: EpochEnd) -> None:
+        w, step = self.writer, state.epoch
+        w.add_scalar("train/loss", state.loss, step)
+        w.add_scalar("train/lr", state.lr, step)
+        if state.accuracy is not None:
+            w.add_scalar("train/accuracy", state.accuracy, step)
+        last = state.epoch == state.epochs
+        if self.histogram_every and (step % self.histogram_every == 0 or last or step == 1):
+            self._log_histograms(state)
+        if self.figure_fn is not None and self.image_every and (step % self.image_every == 0 or last):
+            self.add_figure(self.image_tag, self.figure_fn(state), step)
+
+    def _log_histograms(self, state: EpochEnd) -> None:
+        named = [(name, p) for name, p in state.model.named_parameters() if p.requires_grad]
+        loss = squared_error(state.model(state.inputs), state.targets)
+        grads = torch.autograd.grad(loss, [p for _, p in named])
+        for (name, p), g in zip(named, grads):
+            self.writer.add_histogram(f"weights/{name}", p.detach().cpu(), state.epoch)
+            self.writer.add_histogram(f"gradients/{name}", g.detach().cpu(), state.epoch)
+
+    def add_figure(self, tag: str, figure: Figure, step: int) -> None:
+        self.writer.add_image(tag, figure_to_array(figure), step, dataformats="HWC")
+
+    def add_hparams(self, hparams: dict, metrics: dict) -> None:
+        """Record this run's hyperparameters and final metrics for the HPARAMS tab.
+
+        Written into this run's own folder (``SummaryWriter.add_hparams`` would
+        make a child folder per call).
+        """
+        clean = {k: (v if isinstance(v, (int, float, str, bool)) else str(v))
+                 for k, v in hparams.items()}
+        for summary in hparams_summary(clean, metrics):
+            self.writer.file_writer.add_summary(summary)
+        for tag, value in metrics.items():
+            self.writer.add_scalar(tag, value)
+
+    def add_text(self, tag: str, text: str) -> None:
+        self.writer.add_text(tag, text)
+
+    def close(self) -> None:
+        self.writer.flush()
+        self.writer.close()
+
+    def __enter__(self) -> "TensorBoardLogger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
