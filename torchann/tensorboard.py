@@ -68,8 +68,17 @@ class TensorBoardLogger:
         loss = squared_error(state.model(state.inputs), state.targets)
         grads = torch.autograd.grad(loss, [p for _, p in named])
         for (name, p), g in zip(named, grads):
-            self.writer.add_histogram(f"weights/{name}", p.detach().cpu(), state.epoch)
-            self.writer.add_histogram(f"gradients/{name}", g.detach().cpu(), state.epoch)
+            for tag, values in ((f"weights/{name}", p), (f"gradients/{name}", g)):
+                values = values.detach().cpu().flatten()
+                values = values[torch.isfinite(values)]  # a histogram cannot bin NaN or inf
+                if not values.numel():
+                    continue
+                try:
+                    self.writer.add_histogram(tag, values.double(), state.epoch)
+                except ValueError:
+                    # Values past TensorBoard's largest bin (1e20) or too close together
+                    # to bin: only seen in a run that is blowing up; skip, don't crash.
+                    continue
 
     def add_figure(self, tag: str, figure: Figure, step: int) -> None:
         self.writer.add_image(tag, figure_to_array(figure), step, dataformats="HWC")

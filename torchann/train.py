@@ -76,6 +76,10 @@ class EpochEnd:
 Callback = Callable[[EpochEnd], None]
 
 
+def _all_finite(tensors: list[torch.Tensor]) -> bool:
+    return bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+
 def _as_callbacks(callback) -> list[Callback]:
     if callback is None:
         return []
@@ -155,14 +159,16 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
 
         # One host sync per epoch, not per step.
         epoch_loss = float((torch.stack(batch_losses) * batch_sizes).sum() / n)
-        if not math.isfinite(epoch_loss):
+        if not (math.isfinite(epoch_loss) and _all_finite(params)):
             with torch.no_grad():
                 torch._foreach_copy_(params, before)
             history.seconds = time.perf_counter() - start
+            what = (f"the loss became {epoch_loss}" if not math.isfinite(epoch_loss)
+                    else "a parameter became NaN or inf")
             raise TrainingDiverged(
-                f"training diverged at epoch {epoch + 1}: the loss became {epoch_loss} "
-                f"with learning rate {lr_now:g}; try a smaller lr. The parameters were "
-                f"restored to their values before epoch {epoch + 1}.")
+                f"training diverged at epoch {epoch + 1}: {what} with learning rate "
+                f"{lr_now:g}; try a smaller lr. The parameters were restored to their "
+                f"values before epoch {epoch + 1}.")
         epoch_accuracy = None
         if coding is not None:
             with torch.no_grad():
