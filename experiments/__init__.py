@@ -1,8 +1,15 @@
 """Runnable experiments, one per file: ``python -m experiments.<name>``.
 
-``python -m experiments`` lists them.
+``python -m experiments`` lists them; ``python -m experiments.all`` re-creates
+every figure of the seed in one folder.
 """
 
 EXPERIMENTS = {
-    "xor": "Figure 10: XOR learned by a 2-3-1 sigmoid network (online SGD)",
+    "activations": "Figure 2: activations and their derivatives (the derivatives by autograd through our backward)",
+    "error_surface": "Figure 4: error surfaces of 1- and 2-weight sigmoid nets, with gradient-descent paths",
+    "logic": "Figures 7-9: a single sigmoid unit on OR, AND (learned) and XOR (not learnable); --gate",
+    "xor": "Figure 10: XOR learned by a 2-3-1 sigmoid network, online SGD",
+    "ring": "Figure 11: the ring (a class surrounded by the other) with 3 sigmoid hidden units",
+    "regression": "Figures 12-13: 2.5 + sin(x) or |x| with 3 tanh units and annealing; --target",
+    "all": "every figure above into one folder, with a progress bar",
 }

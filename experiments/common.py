@@ -22,8 +22,10 @@ matplotlib.use("Agg")  # experiments only ever write files; never open a window
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from torchann.animation import Snapshots, save_gif  # noqa: E402
 from torchann.callbacks import ProgressPrinter, every_k_epochs  # noqa: E402
 from torchann.checks import resolve_device  # noqa: E402
+from torchann.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
 from torchann.runs import new_run_dir, write_json  # noqa: E402
 from torchann.train import EpochEnd, TrainingDiverged, fit  # noqa: E402
 
@@ -46,7 +48,9 @@ class TrainingConfig:
     run_name: str | None
     tensorboard: bool
     quiet: bool
-    image_every: int
+    image_every: int | None
+    animate: bool
+    frame_every: int | None
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -132,8 +136,13 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     out.add_argument("--run-name", default=None, help="run folder name (default: the start time)")
     out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
                      help="write no TensorBoard events (figure and summary.json are still written)")
-    out.add_argument("--image-every", type=_non_negative_int, default=0,
-                     help="log the figure to TensorBoard every K epochs (0 = final figure only)")
+    out.add_argument("--image-every", type=_non_negative_int, default=None,
+                     help="log the figure to TensorBoard every K epochs (0 = final figure only; "
+                          "default: about 6 images per run)")
+    out.add_argument("--animate", action="store_true",
+                     help="also save learning.gif, the figure evolving as the net learns")
+    out.add_argument("--frame-every", type=_positive_int, default=None,
+                     help="epochs between animation frames (default: about 40 frames per run)")
     out.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
 
@@ -156,31 +165,65 @@ def make_run_dir(parser: argparse.ArgumentParser, experiment: str, config: Train
         parser.error(str(error))
 
 
+class Timed:
+    """Wrap a callback and add up the seconds spent in it."""
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.seconds = 0.0
+
+    def __call__(self, state):
+        start = time.perf_counter()
+        self.callback(state)
+        self.seconds += time.perf_counter() - start
+
+
+def _every(value: int | None, epochs: int, count: int) -> int:
+    """An explicit interval, or one that gives about ``count`` events over the run."""
+    return max(1, epochs // count) if value is None else value
+
+
 def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, model, inputs,
-                     targets, *, figure_fn: Callable[[EpochEnd], Figure], shuffle: bool = False,
-                     extra: dict | None = None) -> dict:
+                     targets, *, draw: Callable[..., None], title: str, shuffle: bool = False,
+                     extra: dict | None = None,
+                     measure: Callable[[torch.nn.Module], dict] | None = None) -> dict:
     """Train ``model`` with ``fit`` and record the run in ``run_dir``.
 
-    Writes ``figure.png`` (the final ``figure_fn`` figure), ``summary.json`` and,
-    unless disabled, TensorBoard events (scalars, histograms, images,
-    hparams). The TensorBoard writer is flushed and closed even when training
-    fails. Returns the summary dict.
+    ``draw(figure, state, loss_ylim=None)`` draws the experiment's picture of a
+    training state into a figure; it makes the final ``figure.png``, the
+    TensorBoard images every ``--image-every`` epochs and, with ``--animate``,
+    the frames of ``learning.gif``. Also writes ``summary.json`` (with where
+    the time went) and TensorBoard scalars, histograms and hparams. The
+    TensorBoard writer is flushed and closed even when training fails.
+    ``measure(model)`` may add experiment-specific results of the trained net
+    to the summary (and to TensorBoard's hparams metrics). Returns the summary.
     """
     say = (lambda *a: None) if config.quiet else print
-    callbacks = []
-    logger = None
+
+    def figure_of(state: EpochEnd) -> Figure:
+        figure = Figure(figsize=TRAINING_FIGSIZE)
+        draw(figure, state)
+        figure.suptitle(title)
+        return figure
+
+    callbacks: list[Timed] = []
+    logger = snapshots = None
     if config.tensorboard:
         from torchann.tensorboard import TensorBoardLogger  # imported lazily: it is slow
-        logger = TensorBoardLogger(run_dir, image_every=config.image_every, figure_fn=figure_fn,
-                                   image_tag=f"{experiment}/figure")
-        callbacks.append(logger)
+        logger = TensorBoardLogger(run_dir, image_every=_every(config.image_every, config.epochs, 6),
+                                   figure_fn=figure_of, image_tag=f"{experiment}/figure")
+        callbacks.append(Timed(logger))
+    if config.animate:
+        snapshots = Snapshots(_every(config.frame_every, config.epochs, 40))
+        callbacks.append(Timed(snapshots))
     if not config.quiet:
-        callbacks.append(ProgressPrinter(every_k_epochs(config.epochs)))
+        callbacks.append(Timed(ProgressPrinter(every_k_epochs(config.epochs))))
 
     device = resolve_device(config.device)
     model = model.to(device)
     say(f"{experiment}: training {model.architecture()} on {len(inputs)} observations "
         f"({device.type}, {config.dtype})")
+    timing = {}
     try:
         if logger is not None:
             logger.add_text("config", "\n".join(f"    {k} = {v}" for k, v in asdict(config).items()))
@@ -193,13 +236,29 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
             print(f"error: {error}", file=sys.stderr)
             raise SystemExit(1) from None
         seconds = time.perf_counter() - start
+        in_callbacks = sum(cb.seconds for cb in callbacks)
+        timing["training"] = seconds - in_callbacks
+        timing["callbacks"] = in_callbacks
+        if logger is not None:
+            timing["tensorboard_images"] = logger.image_seconds
 
+        start = time.perf_counter()
         final = EpochEnd(len(history.loss), config.epochs, history.loss[-1], history.lr[-1],
                          history.accuracy[-1] if history.accuracy else None, model,
                          inputs, targets, history)
-        figure = figure_fn(final)
+        figure = figure_of(final)
         figure_path = run_dir / "figure.png"
         figure.savefig(figure_path, dpi=100)
+        timing["figure"] = time.perf_counter() - start
+        files = {"figure": str(figure_path)}
+        results = measure(model) if measure is not None else {}
+        if snapshots is not None:
+            start = time.perf_counter()
+            gif = save_gif(run_dir / "learning.gif", snapshots.frames, model, inputs, targets,
+                           config.epochs, draw, figsize=TRAINING_FIGSIZE, title=title)
+            timing["animation"] = time.perf_counter() - start
+            files["animation"] = str(gif)
+            say(f"saved {gif} ({len(snapshots.frames)} frames)")
         summary = {
             "experiment": experiment,
             "final_loss": history.loss[-1],
@@ -212,20 +271,27 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
             "torch": torch.__version__,
             "architecture": model.architecture(),
             "run_dir": str(run_dir),
-            "figure": str(figure_path),
+            **files,
             "config": asdict(config),
+            **results,
             **(extra or {}),
+            "timing_seconds": timing,
             "history": history.to_dict(),
         }
-        write_json(run_dir / "summary.json", summary)
         if logger is not None:
+            start = time.perf_counter()
             logger.add_figure(f"{experiment}/final", figure, summary["epochs"])
             metrics = {"hparam/final_loss": summary["final_loss"]}
             if summary["accuracy"] is not None:
                 metrics["hparam/accuracy"] = summary["accuracy"]
+            for key, value in results.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    metrics[f"hparam/{key}"] = value
             logger.add_hparams({k: v for k, v in asdict(config).items()
                                 if k in ("epochs", "lr", "anneal", "hidden", "batch_size", "seed",
                                          "dtype")}, metrics)
+            timing["tensorboard_final"] = time.perf_counter() - start
+        write_json(run_dir / "summary.json", summary)
     finally:
         if logger is not None:
             logger.close()
@@ -237,4 +303,79 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         f"{summary['final_loss']:.4g}{accuracy}. Wrote {figure_path} and "
         f"{run_dir / 'summary.json'}" +
         (f"; watch it with: tensorboard --logdir {config.logdir}" if config.tensorboard else "."))
+    return summary
+
+
+# --- the seed's classification experiments (logic gates, XOR, ring) -------------------------
+
+def add_corner_data_flags(parser: argparse.ArgumentParser) -> None:
+    """--repeats and --noise: how the seed builds its noisy point clouds."""
+    group = parser.add_argument_group("data")
+    group.add_argument("--repeats", type=_positive_int, default=30, help="copies of each point")
+    group.add_argument("--noise", type=non_negative_float, default=0.15,
+                       help="standard deviation of the Gaussian jitter")
+
+
+def draw_classification_state(figure: Figure, state: EpochEnd, loss_ylim=None) -> None:
+    """``draw`` for the classification experiments: decision region | loss curve."""
+    draw_classification(figure, state.model, state.inputs, state.targets, state.history.loss,
+                        epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
+
+
+def run_classification(experiment: str, parser: argparse.ArgumentParser, argv, *, make_data,
+                       make_model, title: str, extra: dict | None = None) -> dict:
+    """Parse flags, build data and net, train online in the fixed (shuffled-once) order, record.
+
+    ``make_data(args, seed)`` returns (inputs, targets); ``make_model(config)`` the net.
+    """
+    args = parser.parse_args(argv)
+    config = parse_config(parser, args)
+    inputs, targets = make_data(args, config.seed)
+    model = make_model(config)
+    run_dir = make_run_dir(parser, experiment, config)
+    data_info = {"repeats": args.repeats, "noise": args.noise, **(extra or {})}
+    return train_and_record(experiment, config, run_dir, model, inputs, targets,
+                            draw=draw_classification_state, title=title,
+                            extra={"data": data_info})
+
+
+# --- experiments that draw without training a net (activations, error surface) -------------
+
+def output_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A parser with only the output flags, for experiments that do not run ``fit``."""
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    out = parser.add_argument_group("output")
+    out.add_argument("--logdir", default="runs", help="runs are written to LOGDIR/<experiment>/<run>")
+    out.add_argument("--run-name", default=None, help="run folder name (default: the start time)")
+    out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
+                     help="write no TensorBoard events")
+    out.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def new_output_dir(parser: argparse.ArgumentParser, experiment: str, args) -> Path:
+    try:
+        return new_run_dir(args.logdir, experiment, args.run_name)
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def record_figure(experiment: str, args, run_dir: Path, figure: Figure, summary: dict,
+                  scalars: dict[str, list[float]] | None = None) -> dict:
+    """Save ``figure.png`` and ``summary.json``; log the image (and scalars) to TensorBoard."""
+    figure_path = run_dir / "figure.png"
+    figure.savefig(figure_path, dpi=100)
+    summary = {"experiment": experiment, "run_dir": str(run_dir), "figure": str(figure_path),
+               "torch": torch.__version__, **summary}
+    write_json(run_dir / "summary.json", summary)
+    if args.tensorboard:
+        from torchann.tensorboard import TensorBoardLogger
+        with TensorBoardLogger(run_dir) as logger:
+            logger.add_figure(f"{experiment}/final", figure, 0)
+            for tag, values in (scalars or {}).items():
+                for step, value in enumerate(values):
+                    logger.writer.add_scalar(tag, value, step)
+    if not args.quiet:
+        print(f"Wrote {figure_path} and {run_dir / 'summary.json'}")
     return summary

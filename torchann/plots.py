@@ -1,24 +1,52 @@
 """Figures in the style of the seed's: pure functions, data in, ``Figure`` out.
 
-Nothing here trains or writes files; callers save the figure or log it to
-TensorBoard. Figures are built with ``matplotlib.figure.Figure`` directly
-(not ``pyplot``), so they work headless and never leak global state.
+Nothing here trains or writes files; callers save the figure, log it to
+TensorBoard or animate it. Figures are built on ``matplotlib.figure.Figure``
+directly (not ``pyplot``), so they work headless and leave no global state.
+
+Each two-panel training figure has a ``draw_*`` function that draws one frame
+into an existing figure (what an animation needs) and a ``*_figure`` function
+that makes a new figure and draws into it.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-__all__ = ["decision_region_figure", "plot_decision_region", "plot_loss_curve"]
+__all__ = [
+    "TRAINING_FIGSIZE", "plot_decision_region", "plot_loss_curve", "draw_classification",
+    "decision_region_figure", "draw_regression", "regression_figure", "activations_figure",
+    "error_surface_figure",
+]
+
+TRAINING_FIGSIZE = (10.0, 4.4)
+
+
+def _two_panels(figure: Figure):
+    """Left and right axes of a training figure.
+
+    With no layout engine we place the panels by hand: matplotlib's
+    constrained layout doubles the cost of a frame, which matters for
+    TensorBoard images and animation frames drawn while training.
+    """
+    left, right = figure.subplots(1, 2)
+    if figure.get_layout_engine() is None:
+        figure.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.86, wspace=0.3)
+    return left, right
+
+
+def _first_parameter(model: nn.Module) -> torch.Tensor:
+    return next(model.parameters())
 
 
 @torch.no_grad()
 def _grid_outputs(model: nn.Module, extent: tuple[float, float], resolution: int):
-    parameter = next(model.parameters())
+    parameter = _first_parameter(model)
     axis = torch.linspace(extent[0], extent[1], resolution, dtype=parameter.dtype,
                           device=parameter.device)
     xx, yy = torch.meshgrid(axis, axis, indexing="xy")
@@ -29,15 +57,16 @@ def _grid_outputs(model: nn.Module, extent: tuple[float, float], resolution: int
 
 def plot_decision_region(ax, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, *,
                          extent: tuple[float, float] = (-0.2, 1.2), resolution: int = 100,
-                         title: str | None = None) -> None:
+                         title: str | None = None):
     """Filled contours of the network's output over a square, with the data on top.
 
-    As in the seed: class-1 points white, class-0 points black; the colour
-    runs from yellow (output near 0) to magenta (output near 1), and a black
-    line marks the 0.5 decision boundary.
+    As in the seed: class-1 points white, class-0 points black; the colour runs
+    from yellow (output near 0) to magenta (output near 1), and a black line
+    marks the 0.5 decision boundary. Returns the contour set (for a colorbar).
     """
     xx, yy, out = _grid_outputs(model, extent, resolution)
-    filled = ax.contourf(xx, yy, out, levels=20, cmap="spring_r", vmin=0.0, vmax=1.0)
+    filled = ax.contourf(xx, yy, out, levels=np.linspace(0, 1, 21), cmap="spring_r",
+                         extend="both")
     if out.min() < 0.5 < out.max():
         ax.contour(xx, yy, out, levels=[0.5], colors="k", linewidths=1.5)
     points = inputs.detach().cpu().double().numpy()
@@ -56,29 +85,177 @@ def plot_decision_region(ax, model: nn.Module, inputs: torch.Tensor, targets: to
 
 
 def plot_loss_curve(ax, losses: Sequence[float], *, epochs: int | None = None,
-                    ylabel: str = "mean squared error  ½(a − t)²") -> None:
+                    ylim: tuple[float, float] | None = None,
+                    ylabel: str = "mean of E = ½(a − t)²") -> None:
     """The per-epoch training loss, like the right-hand panel of the seed's figures."""
     ax.plot(range(1, len(losses) + 1), losses, color="tab:blue", linewidth=1.8)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     if epochs:
         ax.set_xlim(1, max(epochs, 2))
+    if ylim:
+        ax.set_ylim(*ylim)
     ax.grid(True, alpha=0.3)
+    ax.set_title("training error")
+
+
+def draw_classification(figure: Figure, model: nn.Module, inputs: torch.Tensor,
+                        targets: torch.Tensor, losses: Sequence[float], *, epoch: int,
+                        epochs: int | None = None, title: str | None = None,
+                        loss_ylim: tuple[float, float] | None = None,
+                        extent: tuple[float, float] = (-0.2, 1.2)) -> None:
+    """Draw the seed's classification frame into ``figure``: decision region | loss curve."""
+    left, right = _two_panels(figure)
+    filled = plot_decision_region(left, model, inputs, targets, extent=extent,
+                                  title=f"epoch {epoch}")
+    figure.colorbar(filled, ax=left, label="network output", shrink=0.85, ticks=[0, 0.5, 1])
+    plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim)
+    if title:
+        figure.suptitle(title)
 
 
 def decision_region_figure(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
                            losses: Sequence[float], *, epoch: int | None = None,
                            epochs: int | None = None, suptitle: str | None = None,
                            extent: tuple[float, float] = (-0.2, 1.2)) -> Figure:
-    """The seed's two-panel classification figure: decision region | loss curve."""
-    figure = Figure(figsize=(10, 4.4), layout="constrained")
+    """The seed's two-panel classification figure as a new ``Figure``."""
+    figure = Figure(figsize=TRAINING_FIGSIZE, layout="constrained")
+    draw_classification(figure, model, inputs, targets, losses,
+                        epoch=len(losses) if epoch is None else epoch, epochs=epochs,
+                        title=suptitle, extent=extent)
+    return figure
+
+
+@torch.no_grad()
+def draw_regression(figure: Figure, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+                    f: Callable[[torch.Tensor], torch.Tensor], losses: Sequence[float], *,
+                    epoch: int, epochs: int | None = None, title: str | None = None,
+                    loss_ylim: tuple[float, float] | None = None,
+                    xlim: tuple[float, float] = (-5.0, 5.0)) -> None:
+    """Draw the seed's regression frame: f, targets, output and hidden units | loss curve.
+
+    Each dashed curve is one hidden unit's output a_j(x), as in the seed's
+    figures; the network output is Σ_j w_j a_j(x) + b, a weighted sum of them.
+    For nets with one input, one hidden layer (``model.hidden``) and one output.
+    """
+    left, right = _two_panels(figure)
+    p = _first_parameter(model)
+    x = torch.linspace(xlim[0], xlim[1], 200, dtype=p.dtype, device=p.device).unsqueeze(1)
+    hidden = model.hidden(x)                                    # (200, n_hidden)
+    output = model(x)[:, 0]                                      # (200,)
+    xs = x[:, 0].cpu().double().numpy()
+    left.plot(xs, f(x.cpu().double())[:, 0].numpy(), color="m", linewidth=2, label="f(x)")
+    left.scatter(inputs[:, 0].cpu().double().numpy(), targets[:, 0].cpu().double().numpy(), s=14,
+                 facecolors="none", edgecolors="m", label="targets")
+    left.plot(xs, output.cpu().double().numpy(), color="k", linewidth=2, label="network output")
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+    for j in range(hidden.shape[1]):
+        left.plot(xs, hidden[:, j].cpu().double().numpy(), linestyle="--", linewidth=1.5,
+                  color=colours[j % len(colours)],
+                  label="hidden unit outputs $a_j(x)$" if j == 0 else None)
+    left.set_xlim(*xlim)
+    low = min(-1.2, float(targets.min()) - 0.5)
+    left.set_ylim(low, max(5.0, float(targets.max()) + 0.5))
+    left.set_xlabel("x")
+    left.set_title(f"epoch {epoch}")
+    left.legend(loc="lower left", fontsize=8)
+    left.grid(True, alpha=0.3)
+    plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim)
+    if title:
+        figure.suptitle(title)
+
+
+def regression_figure(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+                      f: Callable[[torch.Tensor], torch.Tensor], losses: Sequence[float], *,
+                      epoch: int | None = None, epochs: int | None = None,
+                      suptitle: str | None = None) -> Figure:
+    """The seed's two-panel regression figure as a new ``Figure``."""
+    figure = Figure(figsize=TRAINING_FIGSIZE, layout="constrained")
+    draw_regression(figure, model, inputs, targets, f, losses,
+                    epoch=len(losses) if epoch is None else epoch, epochs=epochs, title=suptitle)
+    return figure
+
+
+def activations_figure(z: np.ndarray, values: dict[str, np.ndarray],
+                       derivatives: dict[str, np.ndarray],
+                       analytic: dict[str, np.ndarray]) -> Figure:
+    """Figure 2: each g(z) (left) and g'(z) (right).
+
+    ``derivatives`` should come from autograd through the Functions'
+    backward; ``analytic`` is drawn underneath as a thick faint line, so the
+    two visibly coincide when the backward is right.
+    """
+    figure = Figure(figsize=(11, 4.8), layout="constrained")
     left, right = figure.subplots(1, 2)
-    epoch = len(losses) if epoch is None else epoch
-    filled = plot_decision_region(left, model, inputs, targets, extent=extent,
-                                  title=f"epoch {epoch}")
-    figure.colorbar(filled, ax=left, label="network output", shrink=0.85)
-    plot_loss_curve(right, losses, epochs=epochs)
-    right.set_title("training error")
-    if suptitle:
-        figure.suptitle(suptitle)
+    colours = {"identity": "tab:red", "sigmoid": "tab:blue", "tanh": "tab:green",
+               "relu": "tab:orange", "softplus": "tab:purple"}
+    for name, g in values.items():
+        left.plot(z, g, color=colours.get(name), linewidth=2, label=f"$g_{{{name}}}(z)$")
+    for name, d in derivatives.items():
+        colour = colours.get(name)
+        right.plot(z, analytic[name], color=colour, linewidth=7, alpha=0.2)
+        right.plot(z, d, color=colour, linewidth=1.8, label=f"$g'_{{{name}}}(z)$")
+    left.set_ylim(-1.1, 1.6)
+    right.set_ylim(-0.5, 1.1)
+    left.set_title("activation functions")
+    right.set_title("derivatives from autograd through our backward\n"
+                    "(wide faint lines: the analytic formulas)")
+    for ax in (left, right):
+        ax.set_xlabel("z")
+        ax.grid(True, alpha=0.3)
+        ax.set_box_aspect(1)
+        ax.legend(loc="upper left", fontsize=9)
+    return figure
+
+
+def error_surface_figure(w: np.ndarray, error_1: np.ndarray, w1: np.ndarray, w2: np.ndarray,
+                         error_2: np.ndarray,
+                         paths: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Figure:
+    """Figure 4: E(w) of the one-weight net and E(w1, w2) of the two-weight net.
+
+    Three panels: the 1-D error curve; the 2-D error surface in 3-D; the same
+    surface seen from above as contours. Each of ``paths`` is a
+    gradient-descent trajectory, (steps, 2) weights and (steps,) errors, drawn
+    on the surface and on the contours.
+    """
+    figure = Figure(figsize=(15, 4.8), layout="constrained")
+    curve = figure.add_subplot(1, 3, 1)
+    surface = figure.add_subplot(1, 3, 2, projection="3d")
+    contour = figure.add_subplot(1, 3, 3)
+
+    curve.plot(w, error_1, color="tab:red", linewidth=2)
+    curve.set_xlabel("w")
+    curve.set_ylabel("E(w)")
+    curve.set_title("1-layer net: a = σ(w·x)")
+    curve.grid(True, alpha=0.3)
+
+    surface.plot_surface(w1, w2, error_2, cmap="hot_r", linewidth=0.2, edgecolor="k", alpha=0.8,
+                         vmin=0, vmax=float(error_2.max()))
+    surface.set_xlabel("$w_1$")
+    surface.set_ylabel("$w_2$")
+    surface.set_zlabel("E")
+    surface.set_title("2-layer net: a = σ(w₂·σ(w₁·x))")
+    surface.view_init(elev=30, azim=45)
+
+    filled = contour.contourf(w1, w2, error_2, levels=30, cmap="hot_r")
+    figure.colorbar(filled, ax=contour, label="E(w₁, w₂)", shrink=0.85)
+    contour.set_xlabel("$w_1$")
+    contour.set_ylabel("$w_2$")
+    contour.set_aspect("equal")
+    contour.set_title("from above, with gradient-descent paths")
+    colours = ["tab:blue", "tab:green", "tab:purple", "tab:cyan"]
+    for i, (path, errors) in enumerate(paths):
+        colour = colours[i % len(colours)]
+        label = f"from ({path[0, 0]:g}, {path[0, 1]:g}): E {errors[0]:.3f} → {errors[-1]:.3f}"
+        contour.plot(path[:, 0], path[:, 1], color=colour, linewidth=2, label=label)
+        contour.plot(path[0, 0], path[0, 1], "o", color=colour)
+        contour.plot(path[-1, 0], path[-1, 1], "*", color=colour, markersize=13,
+                     markeredgecolor="k")
+        surface.plot(path[:, 0], path[:, 1], errors + 0.01, color=colour, linewidth=2.5, zorder=10)
+    if len(paths):
+        contour.legend(loc="lower left", fontsize=7)
+        contour.set_xlim(float(w1.min()), float(w1.max()))
+        contour.set_ylim(float(w2.min()), float(w2.max()))
+    figure.suptitle("Figure 4: error surfaces for input x = 1 and target t = 1 "
+                    "(sigmoid units, no biases, E = ½(a − t)²)")
     return figure

@@ -7,6 +7,7 @@ compare in one chart: ``train/loss``, ``train/lr``, ``train/accuracy``,
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -23,8 +24,10 @@ from torchann.train import EpochEnd
 __all__ = ["TensorBoardLogger", "figure_to_array"]
 
 
-def figure_to_array(figure: Figure) -> np.ndarray:
-    """Render a matplotlib figure to an (H, W, 3) uint8 array."""
+def figure_to_array(figure: Figure, dpi: float | None = None) -> np.ndarray:
+    """Render a matplotlib figure to an (H, W, 3) uint8 array (at ``dpi`` if given)."""
+    if dpi is not None:
+        figure.set_dpi(dpi)
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
@@ -50,6 +53,7 @@ class TensorBoardLogger:
         self.image_every = image_every
         self.figure_fn = figure_fn
         self.image_tag = image_tag
+        self.image_seconds = 0.0  # time spent rendering and writing images
 
     def __call__(self, state: EpochEnd) -> None:
         w, step = self.writer, state.epoch
@@ -61,7 +65,9 @@ class TensorBoardLogger:
         if self.histogram_every and (step % self.histogram_every == 0 or last or step == 1):
             self._log_histograms(state)
         if self.figure_fn is not None and self.image_every and (step % self.image_every == 0 or last):
+            start = time.perf_counter()
             self.add_figure(self.image_tag, self.figure_fn(state), step)
+            self.image_seconds += time.perf_counter() - start
 
     def _log_histograms(self, state: EpochEnd) -> None:
         named = [(name, p) for name, p in state.model.named_parameters() if p.requires_grad]
@@ -80,8 +86,8 @@ class TensorBoardLogger:
                     # to bin: only seen in a run that is blowing up; skip, don't crash.
                     continue
 
-    def add_figure(self, tag: str, figure: Figure, step: int) -> None:
-        self.writer.add_image(tag, figure_to_array(figure), step, dataformats="HWC")
+    def add_figure(self, tag: str, figure: Figure, step: int, dpi: float = 80) -> None:
+        self.writer.add_image(tag, figure_to_array(figure, dpi), step, dataformats="HWC")
 
     def add_hparams(self, hparams: dict, metrics: dict) -> None:
         """Record this run's hyperparameters and final metrics for the HPARAMS tab.

@@ -1,0 +1,136 @@
+"""Re-create every figure of the seed in one folder.
+
+Runs each experiment with the seed's settings (in-process, one after another)
+into a new folder -- by default ``runs/figures/<start time>/`` -- and copies each
+figure there as ``fig<NN>_<name>.png`` next to the per-run folders (with
+``summary.json`` and TensorBoard events). A folder given with ``--out`` must
+not exist yet, so earlier figures are never overwritten. ``--docs`` also
+refreshes the small gallery images under ``docs/figures/`` that the README
+shows (and, with ``--animate``, the animated GIFs beside them); those files are
+under version control, so git keeps what they replace.
+
+    python -m experiments.all [--out DIR] [--animate] [--docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+
+from PIL import Image
+from tqdm import tqdm
+
+from experiments import activations, error_surface, logic, regression, ring, xor
+
+# (file stem, module, flags): the seed's figures in the blog's order.
+FIGURES = [
+    ("fig02_activations", activations, []),
+    ("fig04_error_surface", error_surface, []),
+    ("fig07_logic_or", logic, ["--gate", "or"]),
+    ("fig08_logic_and", logic, ["--gate", "and"]),
+    ("fig09_logic_xor", logic, ["--gate", "xor"]),
+    ("fig10_xor", xor, []),
+    ("fig11_ring", ring, []),
+    ("fig12_regression_sin", regression, ["--target", "sin"]),
+    ("fig13_regression_abs", regression, ["--target", "abs"]),
+]
+TRAINS = {logic, xor, ring, regression}
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "figures"
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m experiments.all",
+                                     description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--out", default=None,
+                        help="a new folder for the figures (default: runs/figures/<start time>)")
+    parser.add_argument("--animate", action="store_true",
+                        help="also write each training run's learning.gif")
+    parser.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
+                        help="write no TensorBoard events")
+    parser.add_argument("--docs", action="store_true",
+                        help="refresh the README gallery's small PNGs in docs/figures/")
+    parser.add_argument("--epochs-scale", type=float, default=1.0,
+                        help="multiply every training run's epochs (e.g. 0.1 for a quick look)")
+    return parser
+
+
+def _out_dir(parser, requested: str | None) -> Path:
+    if requested is None:
+        base = Path("runs") / "figures"
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out, n = base / stamp, 1
+        while out.exists():
+            n += 1
+            out = base / f"{stamp}-{n}"
+    else:
+        out = Path(requested)
+        if out.exists() and any(out.iterdir()):
+            parser.error(f"--out {out} already exists and is not empty; figures are never "
+                         "overwritten, choose a new folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"cannot create --out {out}: {error.strerror}")
+    return out
+
+
+def main(argv=None) -> dict:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.epochs_scale > 0:
+        parser.error(f"argument --epochs-scale: must be > 0, got {args.epochs_scale}")
+    out = _out_dir(parser, args.out)
+    written, timings = {}, {}
+    progress = tqdm(FIGURES, desc="figures", unit="figure")
+    for stem, module, flags in progress:
+        progress.set_postfix_str(stem)
+        argv_i = [*flags, "--logdir", str(out / "runs"), "--run-name", stem, "--quiet"]
+        if not args.tensorboard:
+            argv_i.append("--no-tensorboard")
+        if module in TRAINS:
+            epochs = module.build_parser().parse_args(flags).epochs
+            argv_i += ["--epochs", str(max(1, round(epochs * args.epochs_scale)))]
+            if args.animate:
+                argv_i.append("--animate")
+        start = time.perf_counter()
+        summary = module.main(argv_i)
+        timings[stem] = {"total": time.perf_counter() - start,
+                         **summary.get("timing_seconds", {})}
+        target = out / f"{stem}.png"
+        shutil.copyfile(summary["figure"], target)
+        written[stem] = {"figure": str(target), "run": summary["run_dir"],
+                         **({"animation": summary["animation"]} if "animation" in summary else {})}
+        if args.docs:
+            DOCS.mkdir(parents=True, exist_ok=True)
+            with Image.open(target) as image:
+                image.thumbnail((720, 720))
+                image.save(DOCS / f"{stem}.png", optimize=True)
+            if "animation" in summary:
+                shutil.copyfile(summary["animation"], DOCS / f"{stem}.gif")
+    progress.close()
+
+    print(f"\nFigures written to {out}/:")
+    for stem, files in written.items():
+        print(f"  {stem}.png   (run: {files['run']})")
+        if "animation" in files:
+            print(f"  {' ' * len(stem)}     animation: {files['animation']}")
+    if args.docs:
+        print(f"Gallery images refreshed in {DOCS}/")
+    print("\nWhere the time went (seconds):")
+    columns = ["total", "training", "callbacks", "tensorboard_images", "figure", "animation",
+               "tensorboard_final"]
+    print("  " + f"{'figure':<22}" + "".join(f"{c:>19}" for c in columns))
+    for stem, t in timings.items():
+        print("  " + f"{stem:<22}" + "".join(
+            f"{t[c]:>19.2f}" if c in t else f"{'-':>19}" for c in columns))
+    total = {c: sum(t.get(c, 0.0) for t in timings.values()) for c in columns}
+    print("  " + f"{'all':<22}" + "".join(f"{total[c]:>19.2f}" for c in columns))
+    return {"out": str(out), "figures": written, "timing_seconds": timings}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Figure 4 of the seed: error surfaces of the smallest networks.
+
+Input x = 1, target t = 1, sigmoid units, no biases. The one-weight net
+computes a = σ(w·x); the two-weight net puts one hidden unit in between,
+a = σ(w₂·σ(w₁·x)). We evaluate E = ½(a − t)² over a 50 x 50 grid of weights on
+[-10, 10]² in one batched pass through our sigmoid Function, and draw E(w) as
+a curve and E(w₁, w₂) as a 3-D surface and a contour map.
+
+Beyond the seed: from each ``--start W1 W2`` we run plain gradient descent on
+the two-weight net (gradients from autograd through our Functions) and draw
+its path. The defaults show both faces of the plateaus the seed describes:
+from (-6, 2) descent crawls along the flat E = 0.125 shelf (where σ(w₁) ≈ 0,
+so a ≈ σ(0) = 0.5) and then escapes to the minimum; from (2, -6) it slides
+down onto that shelf and stays there.
+
+    python -m experiments.error_surface [--start -6 2 --start 2 -6] [--lr 5] [--steps 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import torch
+
+from experiments.common import new_output_dir, output_parser, record_figure
+from torchann.functional import sigmoid
+from torchann.plots import error_surface_figure
+
+X, T = 1.0, 1.0
+
+
+def error_one_weight(w: torch.Tensor) -> torch.Tensor:
+    """E(w) for a = σ(w·x), elementwise over any shape of w."""
+    return 0.5 * (sigmoid(w * X) - T) ** 2
+
+
+def error_two_weights(w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
+    """E(w1, w2) for a = σ(w2·σ(w1·x)), elementwise over broadcast w1, w2."""
+    return 0.5 * (sigmoid(w2 * sigmoid(w1 * X)) - T) ** 2
+
+
+def descend(start: tuple[float, float], lr: float, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradient descent on E(w1, w2) from ``start``; returns the path (steps+1, 2) and E along it."""
+    w = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    path, errors = [w.detach().clone()], []
+    for _ in range(steps):
+        error = error_two_weights(w[0], w[1])
+        (grad,) = torch.autograd.grad(error, w)
+        errors.append(error.detach())
+        with torch.no_grad():
+            w -= lr * grad
+        path.append(w.detach().clone())
+    errors.append(error_two_weights(w[0], w[1]).detach())
+    return torch.stack(path), torch.stack(errors)
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text}")
+    return value
+
+
+def build_parser():
+    parser = output_parser("python -m experiments.error_surface", __doc__.splitlines()[0])
+    parser.add_argument("--grid", type=int, default=50, help="grid points per weight axis")
+    parser.add_argument("--extent", type=_finite_float, default=10.0,
+                        help="weights range over [-EXTENT, EXTENT]")
+    parser.add_argument("--start", type=_finite_float, nargs=2, action="append", default=None,
+                        metavar=("W1", "W2"),
+                        help="where a gradient-descent path starts (repeat for several; "
+                             "default: -6 2 and 2 -6)")
+    parser.add_argument("--lr", type=_finite_float, default=5.0, help="gradient-descent step size")
+    parser.add_argument("--steps", type=int, default=400, help="gradient-descent steps (0 = no path)")
+    return parser
+
+
+def main(argv=None) -> dict:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.grid < 2:
+        parser.error(f"argument --grid: must be at least 2, got {args.grid}")
+    if args.extent <= 0:
+        parser.error(f"argument --extent: must be > 0, got {args.extent}")
+    if args.lr <= 0:
+        parser.error(f"argument --lr: must be > 0, got {args.lr}")
+    if args.steps < 0:
+        parser.error(f"argument --steps: must be 0 or more, got {args.steps}")
+    run_dir = new_output_dir(parser, "error_surface", args)
+
+    axis = torch.linspace(-args.extent, args.extent, args.grid, dtype=torch.float64)
+    w1, w2 = torch.meshgrid(axis, axis, indexing="xy")
+    with torch.no_grad():  # the whole grid in one batched pass each
+        e1 = error_one_weight(axis)
+        e2 = error_two_weights(w1, w2)
+    starts = args.start or [[-6.0, 2.0], [2.0, -6.0]]
+    summary = {"grid": args.grid, "extent": args.extent,
+               "one_weight": {"min": float(e1.min()), "max": float(e1.max())},
+               "two_weights": {"min": float(e2.min()), "max": float(e2.max())},
+               "descent": []}
+    paths, scalars = [], {}
+    for index, start in enumerate(starts if args.steps else []):
+        path, errors = descend(tuple(start), args.lr, args.steps)
+        paths.append((path.numpy(), errors.numpy()))
+        summary["descent"].append({"start": start, "lr": args.lr, "steps": args.steps,
+                                   "end": path[-1].tolist(), "start_error": float(errors[0]),
+                                   "end_error": float(errors[-1])})
+        scalars[f"descent{index}/error"] = errors.tolist()
+        if not args.quiet:
+            print(f"gradient descent from ({start[0]:g}, {start[1]:g}): E {float(errors[0]):.4f} "
+                  f"-> {float(errors[-1]):.4f} after {args.steps} steps, ending at "
+                  f"({path[-1, 0]:.2f}, {path[-1, 1]:.2f})")
+    figure = error_surface_figure(axis.numpy(), e1.numpy(), w1.numpy(), w2.numpy(), e2.numpy(),
+                                  paths)
+    return record_figure("error_surface", args, run_dir, figure, summary, scalars)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Figures 12 and 13 of the seed: nonlinear regression with three tanh units.
+
+100 evenly spaced x on [-5, 5], targets f(x) + Gaussian noise (sd 0.5), with
+f(x) = 2.5 + sin(x) (``--target sin``, Figure 12) or |x| (``--target abs``,
+Figure 13). A 1-3-1 network -- tanh hidden units, an identity output, so the
+output is a weighted sum of three tanh curves plus a bias -- is trained online
+in increasing-x order (as the seed does) with η = 0.15 for 200 epochs,
+multiplying η by 0.99 after every epoch (the seed's annealing).
+
+Whether a fit succeeds depends on the random start: some starts leave a unit
+stuck and the loss plateaus. A fit counts as a success when the network's
+curve is within mean squared error 0.1 of the true f. ``--sweep N`` trains
+seeds 0..N-1 and prints how often that happens. The default seed is 1, a
+start whose fits succeed for both targets (seed 0's |x| fit gets stuck; see the
+README for the measured rates).
+
+    python -m experiments.regression --target sin|abs [--animate] [--help]
+    python -m experiments.regression --target abs --sweep 20
+"""
+
+from __future__ import annotations
+
+import torch
+
+from experiments.common import (make_run_dir, non_negative_float, parse_config, train_and_record,
+                                training_parser)
+from torchann import TwoLayerNet, data, fit
+from torchann.plots import draw_regression
+
+FIGURES = {"sin": "Figure 12: f(x) = 2.5 + sin(x)", "abs": "Figure 13: f(x) = |x|"}
+SUCCESS_MSE = 0.1
+
+
+def build_parser():
+    parser = training_parser("python -m experiments.regression", __doc__.splitlines()[0],
+                             epochs=200, lr=0.15, anneal=0.99, hidden=3)
+    parser.set_defaults(seed=1)
+    group = parser.add_argument_group("data")
+    group.add_argument("--target", choices=data.REGRESSION_TARGETS, default="sin",
+                       help="the function to learn")
+    group.add_argument("--points", type=int, default=100, help="observations on [-5, 5]")
+    group.add_argument("--noise", type=non_negative_float, default=0.5,
+                       help="standard deviation of the noise on the targets")
+    group.add_argument("--order", choices=["sorted", "shuffled"], default="sorted",
+                       help="train in increasing x (the seed's order) or in one random order")
+    group.add_argument("--sweep", type=int, default=0, metavar="N",
+                       help="instead of one run, train seeds 0..N-1 and report the success rate")
+    return parser
+
+
+def make_data(args, seed: int):
+    x, y = data.regression(args.target, n=args.points, noise=args.noise, seed=seed)
+    if args.order == "shuffled":
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+        x, y = x[order], y[order]
+    return x, y
+
+
+def make_model(config):
+    return TwoLayerNet(1, config.hidden, 1, hidden="tanh", output="identity", seed=config.seed,
+                       dtype=config.torch_dtype)
+
+
+@torch.no_grad()
+def fit_error(model, target: str, points: int = 100) -> float:
+    """Mean squared distance between the network's curve and the true f on [-5, 5]."""
+    p = next(model.parameters())
+    x = torch.linspace(-5, 5, points, dtype=p.dtype, device=p.device).unsqueeze(1)
+    f = data.regression_function(target)
+    return float(((model(x) - f(x)) ** 2).mean())
+
+
+def sweep(args, config) -> dict:
+    """Train seeds 0..N-1 (no files written) and report the fit error of each."""
+    errors = {}
+    for seed in range(args.sweep):
+        seeded = type(config)(**{**config.__dict__, "seed": seed})
+        x, y = make_data(args, seed)
+        model = make_model(seeded)
+        fit(model, x, y, lr=config.lr, epochs=config.epochs, anneal=config.anneal,
+            batch_size=config.batch_size, shuffle=False)
+        errors[seed] = fit_error(model, args.target)
+        if not config.quiet:
+            verdict = "success" if errors[seed] < SUCCESS_MSE else "stuck"
+            print(f"seed {seed:>3}  fit MSE {errors[seed]:.4f}  {verdict}", flush=True)
+    successes = sum(e < SUCCESS_MSE for e in errors.values())
+    rate = successes / len(errors)
+    print(f"{args.target}: {successes}/{len(errors)} seeds ({100 * rate:.0f}%) fit f within "
+          f"MSE {SUCCESS_MSE} ({args.order} order, {config.epochs} epochs, lr {config.lr}, "
+          f"anneal {config.anneal})")
+    return {"target": args.target, "errors": errors, "success_rate": rate}
+
+
+def main(argv=None) -> dict:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = parse_config(parser, args)
+    if args.points < 2:
+        parser.error(f"argument --points: must be at least 2, got {args.points}")
+    if args.sweep < 0:
+        parser.error(f"argument --sweep: must be 0 or more, got {args.sweep}")
+    if args.sweep:
+        return sweep(args, config)
+    inputs, targets = make_data(args, config.seed)
+    model = make_model(config)
+    run_dir = make_run_dir(parser, f"regression-{args.target}", config)
+    f = data.regression_function(args.target)
+
+    def draw(figure, state, loss_ylim=None):
+        draw_regression(figure, state.model, state.inputs, state.targets, f, state.history.loss,
+                        epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
+
+    summary = train_and_record(
+        f"regression-{args.target}", config, run_dir, model, inputs, targets, draw=draw,
+        title=f"{FIGURES[args.target]}, 1-3-1 network (tanh hidden units, identity output)",
+        extra={"data": {"target": args.target, "points": args.points, "noise": args.noise,
+                        "order": args.order}},
+        measure=lambda trained: {"fit_mse": fit_error(trained, args.target),
+                                 "fit_success": fit_error(trained, args.target) < SUCCESS_MSE})
+    if not config.quiet:
+        print(f"fit MSE against the true f: {summary['fit_mse']:.4f} "
+              f"({'success' if summary['fit_success'] else 'stuck'}: threshold {SUCCESS_MSE})")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
