@@ -1,12 +1,19 @@
-"""µs per online SGD step: custom-Function nets vs their ``builtin=True`` twins.
+"""µs per online SGD step: our Functions, torch's built-ins, and the explicit derivation.
 
     python -m benchmarks.step_time [--rounds 9] [--epochs 10] [--device cpu]
 
-Each round trains every variant for the same few epochs of the seed's XOR
-data (batch size 1, fixed order), in alternating order, so drift on a busy
-machine hits both sides alike; the table reports the median and the best
-round, and the ratio of medians. At the end it times the whole default
-``python -m experiments.xor`` run (with TensorBoard and figure).
+For each network, every round trains each variant for the same few epochs of
+the seed's XOR data (batch size 1, fixed order) through ``fit``, in a rotating
+order, so drift on a busy machine hits every variant alike. Variants:
+
+    ours      custom-Function net, engine="autograd" (the default)
+    builtin   the builtin=True twin (torch.sigmoid etc.), engine="autograd"
+    torch     engine="torch": the same layers through torch's ops, no Module calls
+    explicit  engine="explicit": the seed's δ equations, no autograd graph
+
+The table gives the median µs/step (best round in brackets) and the ratios
+ours/builtin (target <= 1.25) and explicit/builtin (target <= 0.6). At the end
+it times the whole default ``python -m experiments.xor`` run.
 
 Numbers are printed, never asserted: a timing test would fail on a loaded CI
 machine without anything being wrong.
@@ -21,11 +28,24 @@ import time
 
 import torch
 
-from torchann import TwoLayerNet, data, fit
+from torchann import MLP, TwoLayerNet, data, fit
+
+VARIANTS = {  # name: (builtin twin?, engine)
+    "ours": (False, "autograd"),
+    "builtin": (True, "autograd"),
+    "torch": (False, "torch"),
+    "explicit": (False, "explicit"),
+}
+NETS = {
+    "xor 2-3-1 sigmoid/sigmoid": lambda **kw: TwoLayerNet(2, 3, 1, **kw),
+    "reg 1-3-1 tanh/identity": lambda **kw: TwoLayerNet(1, 3, 1, hidden="tanh",
+                                                        output="identity", **kw),
+    "mlp 2-16-16-1 tanh/sigmoid": lambda **kw: MLP([2, 16, 16, 1], "tanh", output="sigmoid", **kw),
+}
 
 
-def step_microseconds(model, inputs, targets, epochs: int) -> float:
-    history = fit(model, inputs, targets, lr=0.5, epochs=epochs, shuffle=False)
+def step_microseconds(model, inputs, targets, epochs: int, engine: str) -> float:
+    history = fit(model, inputs, targets, lr=0.5, epochs=epochs, shuffle=False, engine=engine)
     return history.seconds / history.steps * 1e6
 
 
@@ -35,39 +55,42 @@ def main(argv=None) -> dict:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--epochs", type=int, default=10, help="epochs per round (120 steps each)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
     parser.add_argument("--skip-xor-run", action="store_true")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
 
     inputs, targets = data.logic_gate("xor", seed=0)
-    nets = {
-        "xor 2-3-1 sigmoid/sigmoid": dict(n_in=2, n_hidden=3, n_out=1, hidden="sigmoid",
-                                          output="sigmoid"),
-        "reg 1-3-1 tanh/identity": dict(n_in=1, n_hidden=3, n_out=1, hidden="tanh",
-                                        output="identity"),
-    }
     print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads, "
-          f"{args.rounds} rounds x {args.epochs} epochs x 120 online steps\n")
-    print(f"{'network':<28}{'dtype':<9}{'custom µs/step':>16}{'builtin µs/step':>17}"
-          f"{'ratio':>8}   (median; best in brackets)")
+          f"{args.rounds} rounds x {args.epochs} epochs x {len(inputs)} online steps")
+    print("median µs per step [best round]\n")
+    header = f"{'network':<28}{'dtype':<9}" + "".join(f"{v:>17}" for v in VARIANTS) + \
+        f"{'ours/builtin':>14}{'explicit/builtin':>18}{'explicit/torch':>16}"
+    print(header)
     results = {}
-    for name, spec in nets.items():
-        x = inputs if spec["n_in"] == 2 else inputs[:, :1]
-        for dtype in (torch.float32, torch.float64):
-            models = {b: TwoLayerNet(**spec, seed=0, dtype=dtype, device=device, builtin=b)
-                      for b in (False, True)}
-            times = {False: [], True: []}
-            step_microseconds(models[False], x, targets, 1)  # warm-up
-            step_microseconds(models[True], x, targets, 1)
+    for net_name, make in NETS.items():
+        x = inputs if not net_name.startswith("reg") else inputs[:, :1]
+        for dtype_name in args.dtypes:
+            dtype = getattr(torch, dtype_name)
+            models = {v: make(seed=0, dtype=dtype, device=device, builtin=b)
+                      for v, (b, _) in VARIANTS.items()}
+            times = {v: [] for v in VARIANTS}
+            order = list(VARIANTS)
+            for v in order:  # warm-up
+                step_microseconds(models[v], x, targets, 1, VARIANTS[v][1])
             for r in range(args.rounds):
-                for b in ((False, True) if r % 2 == 0 else (True, False)):
-                    times[b].append(step_microseconds(models[b], x, targets, args.epochs))
-            custom, builtin = (statistics.median(times[b]) for b in (False, True))
-            ratio = custom / builtin
-            results[(name, str(dtype))] = (custom, builtin, ratio)
-            print(f"{name:<28}{str(dtype)[6:]:<9}{custom:>10.1f} [{min(times[False]):5.1f}]"
-                  f"{builtin:>11.1f} [{min(times[True]):5.1f}]{ratio:>8.2f}")
-    print("\ntarget: custom <= 1.25x builtin")
+                for v in order[r % 4:] + order[:r % 4]:
+                    times[v].append(step_microseconds(models[v], x, targets, args.epochs,
+                                                      VARIANTS[v][1]))
+            med = {v: statistics.median(t) for v, t in times.items()}
+            ratios = (med["ours"] / med["builtin"], med["explicit"] / med["builtin"],
+                      med["explicit"] / med["torch"])
+            results[(net_name, dtype_name)] = {"median_us": med, "ratios": ratios}
+            print(f"{net_name:<28}{dtype_name:<9}" +
+                  "".join(f"{med[v]:>9.1f} [{min(times[v]):5.1f}]" for v in VARIANTS) +
+                  f"{ratios[0]:>14.2f}{ratios[1]:>18.2f}{ratios[2]:>16.2f}")
+    print("\ntargets: ours/builtin <= 1.25 (issue: custom Functions); "
+          "explicit/builtin <= 0.6 (issue: explicit engine)")
 
     if not args.skip_xor_run:
         from experiments import xor

@@ -11,5 +11,6 @@ EXPERIMENTS = {
     "xor": "Figure 10: XOR learned by a 2-3-1 sigmoid network, online SGD",
     "ring": "Figure 11: the ring (a class surrounded by the other) with 3 sigmoid hidden units",
     "regression": "Figures 12-13: 2.5 + sin(x) or |x| with 3 tanh units and annealing; --target",
+    "backprop_steps": "the derivation post live: the four steps' numbers for one observation, three engines side by side",
     "all": "every figure above into one folder, with a progress bar",
 }

@@ -7,11 +7,12 @@ is a hand-written gradient-descent loop with learning-rate annealing.
 
 from torchann.functional import ACTIVATION_NAMES, get_activation
 from torchann.losses import squared_error
-from torchann.nn import Dense, SingleLayerNet, TwoLayerNet
+from torchann.backprop import backprop
+from torchann.nn import MLP, Dense, SingleLayerNet, TwoLayerNet
 from torchann.train import EpochEnd, History, TrainingDiverged, fit, lr_at
 
 __all__ = [
     "ACTIVATION_NAMES", "get_activation", "squared_error", "Dense", "SingleLayerNet",
-    "TwoLayerNet", "EpochEnd", "History", "TrainingDiverged", "fit", "lr_at",
+    "TwoLayerNet", "MLP", "backprop", "EpochEnd", "History", "TrainingDiverged", "fit", "lr_at",
 ]
 __version__ = "0.1.0"

@@ -15,7 +15,7 @@ from torch import nn
 
 from torchann.functional import canonical_name, get_activation
 
-__all__ = ["Dense", "SingleLayerNet", "TwoLayerNet"]
+__all__ = ["Dense", "SingleLayerNet", "TwoLayerNet", "MLP"]
 
 
 def _check_size(name: str, value) -> int:
@@ -68,7 +68,7 @@ class Dense(nn.Module):
 class _LayerStack(nn.Module):
     """Feeds the input through ``self.layers`` in order (shared by every net)."""
 
-    layers: tuple[Dense, ...]
+    layers: "tuple[Dense, ...] | nn.ModuleList"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
@@ -133,4 +133,44 @@ class TwoLayerNet(_LayerStack):
         self.hidden = Dense(n_in, n_hidden, hidden, **common)
         self.output = Dense(n_hidden, n_out, output, **common)
         self.layers = (self.hidden, self.output)
+        self.seed = seed
+
+
+class MLP(_LayerStack):
+    """A feed-forward net of any depth, built from the same :class:`Dense` layers.
+
+    ``sizes`` lists the units per layer, inputs first: ``[2, 8, 8, 1]`` is two
+    hidden layers of 8 between 2 inputs and 1 output. ``activations`` is
+    either one name per layer of weights (``["tanh", "tanh", "sigmoid"]``) or
+    a single name for every hidden layer, with ``output`` naming the output
+    layer's activation (default: the same name). The seed derives
+    backpropagation for exactly this stack of layers; ``SingleLayerNet`` and
+    ``TwoLayerNet`` are its depth-1 and depth-2 cases (with the attribute
+    names the seed's code uses).
+    """
+
+    def __init__(self, sizes, activations="sigmoid", output: str | None = None, *, seed: int = 0,
+                 dtype: torch.dtype | None = None, device: torch.device | str | None = None,
+                 builtin: bool = False):
+        super().__init__()
+        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
+        if not isinstance(sizes, list) or len(sizes) < 2:
+            raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
+        for i, size in enumerate(sizes):
+            _check_size(f"sizes[{i}]", size)
+        depth = len(sizes) - 1
+        if isinstance(activations, str):
+            names = [activations] * (depth - 1) + [output or activations]
+        else:
+            names = list(activations)
+            if output is not None:
+                raise ValueError("give output= only with a single hidden activation name")
+            if len(names) != depth:
+                raise ValueError(f"{depth} layers of weights need {depth} activations, "
+                                 f"got {len(names)}: {names!r}")
+        generator = _seed_generator(seed)
+        self.layers = nn.ModuleList(
+            Dense(n_in, n_out, name, generator=generator, dtype=dtype, device=device,
+                  builtin=builtin)
+            for n_in, n_out, name in zip(sizes[:-1], sizes[1:], names))
         self.seed = seed

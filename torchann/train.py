@@ -8,9 +8,11 @@ Each step follows the four steps of the seed's backpropagation figure:
     III. gradients:     ∂E/∂w = (forward signal) × δ, ∂E/∂b = δ
     IV.  update:        p ← p − η ∂E/∂p
 
-Steps II and III are what autograd does when it runs our activation
-Functions' ``backward`` (g'(z) from the cached a) and the matrix product's
-backward (outer products of forward signals and δ).
+Steps I-III come from one of three engines (``torchann.engines``): by default
+autograd running our activation Functions' ``backward`` (g'(z) from the cached
+a) and the matrix products' backward (outer products of forward signals and
+δ); or the same equations written out by hand (``engine="explicit"``); or
+torch's built-in ops (``engine="torch"``). Step IV is written out here.
 
 After every epoch the learning rate is multiplied by ``anneal``: the seed's
 "simulated annealing" (0.99 in its regression example; 1 means a fixed rate).
@@ -28,7 +30,7 @@ from torch import nn
 
 from torchann.checks import (as_training_data, check_anneal, check_batch_size,
                              check_learning_rate, check_positive_int)
-from torchann.losses import squared_error
+from torchann.engines import make_engine
 from torchann.metrics import accuracy, class_coding
 
 __all__ = ["fit", "lr_at", "History", "EpochEnd", "TrainingDiverged"]
@@ -94,7 +96,8 @@ def _as_callbacks(callback) -> list[Callback]:
 
 def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size: int | None = 1,
         anneal: float = 1.0, shuffle: bool = True, seed: int = 0,
-        callback: Callback | Iterable[Callback] | None = None) -> History:
+        callback: Callback | Iterable[Callback] | None = None,
+        engine: str = "autograd") -> History:
     """Train ``model`` in place by plain gradient descent on the seed's squared error.
 
     Args:
@@ -107,6 +110,9 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
         shuffle: draw a new order every epoch from ``seed``; ``False`` keeps the
             given order, as the seed does after shuffling its data once.
         callback: called with an :class:`EpochEnd` after every epoch (or a list of them).
+        engine: how the gradient is obtained -- ``"autograd"`` (our Functions and
+            torch.autograd), ``"explicit"`` (the seed's δ equations, no autograd) or
+            ``"torch"`` (torch's built-in ops); see :mod:`torchann.engines`.
 
     Returns the :class:`History`. Raises :class:`TrainingDiverged` (naming the
     epoch) if the loss stops being finite, with the parameters restored to what
@@ -124,6 +130,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
     coding = class_coding(targets)
 
     params = [p for p in model.parameters() if p.requires_grad]
+    gradient_of = make_engine(engine, model, params)
     order_generator = torch.Generator().manual_seed(seed)
     # Observations per batch, to turn per-batch means back into a per-observation mean.
     batch_sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
@@ -144,17 +151,15 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
         before = [p.detach().clone() for p in params]
         batch_losses = []
         for x, t in batches:
-            # I. forward: every layer computes z = a @ W + b and a = g(z)
-            a = model(x)
-            loss = squared_error(a, t)
-            # II. backpropagate and III. gradients: autograd runs each Function's
-            # backward (δ = g'(z) ⊙ incoming error, g' from the cached a) and the
-            # matrix products' backward (∂E/∂W = a_inᵀ δ, ∂E/∂b = Σ δ).
-            grads = torch.autograd.grad(loss, params)
+            # I. forward, II. backpropagate, III. gradients -- by the chosen engine:
+            # the net's z = a @ W + b and a = g(z) layer by layer, the error signals
+            # δ = g'(z) ⊙ (incoming error) with g' from the cached a, and then
+            # ∂E/∂W = a_inᵀ δ and ∂E/∂b = Σ δ (torchann/engines.py, torchann/backprop.py).
+            loss, grads = gradient_of(x, t)
             # IV. update: p ← p − η ∂E/∂p, all parameters in one fused call
             with torch.no_grad():
                 torch._foreach_add_(params, grads, alpha=-lr_now)
-            batch_losses.append(loss.detach())
+            batch_losses.append(loss)
         history.steps += len(batch_losses)
 
         # One host sync per epoch, not per step.

@@ -1,0 +1,142 @@
+"""The seed's backpropagation derivation, executed with no autograd at all.
+
+For a stack of dense layers l = 1..L with a_0 = x, z_l = a_{l-1} W_l + b_l and
+a_l = g_l(z_l), and the error E = ½ Σ_k (a_Lk − t_k)² of one observation:
+
+    output error signal     δ_L = g_L'(z_L) ⊙ (a_L − t)
+    backward sweep          δ_l = g_l'(z_l) ⊙ (δ_{l+1} W_{l+1}ᵀ)       for l = L−1 .. 1
+    weight gradients        ∂E/∂W_l = a_{l−1}ᵀ δ_l     (forward signal × error signal)
+    bias gradients          ∂E/∂b_l = δ_l              (a bias sees a constant input of 1)
+
+Every g'(z) is computed from the kept output a = g(z), exactly as our
+autograd Functions do: σ' = a(1 − a), tanh' = 1 − a², relu' = [a > 0],
+softplus' = 1 − e^(−a), identity' = 1.
+
+With a batch of B observations (rows), the loss is the mean of the per-row E,
+so δ_L carries a factor 1/B and the bias gradient sums δ over the rows; with
+B = 1 this is the seed's online rule. See ``docs/backprop.md`` for each
+equation next to the line below that computes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from torchann.functional import get_activation
+
+__all__ = ["DERIVATIVE_FROM_OUTPUT", "Backprop", "ExplicitBackprop", "backprop"]
+
+_SIGMOID_BACKWARD = torch.ops.aten.sigmoid_backward.default
+_TANH_BACKWARD = torch.ops.aten.tanh_backward.default
+_THRESHOLD_BACKWARD = torch.ops.aten.threshold_backward.default
+
+# g'(z) written in terms of the output a = g(z), for inspection and teaching.
+DERIVATIVE_FROM_OUTPUT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "identity": lambda a: torch.ones_like(a),
+    "sigmoid": lambda a: a * (1 - a),
+    "tanh": lambda a: 1 - a * a,
+    "relu": lambda a: (a > 0).to(a.dtype),
+    "softplus": lambda a: -torch.expm1(-a),
+}
+
+# δ = g'(z) ⊙ incoming, from the output a. The same products as
+# DERIVATIVE_FROM_OUTPUT, but through aten's fused kernels where one exists:
+# one op per layer instead of three, which is most of an online step's cost.
+_DELTA_RULES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "identity": lambda incoming, a: incoming,                           # × 1
+    "sigmoid": lambda incoming, a: _SIGMOID_BACKWARD(incoming, a),      # × a(1 − a)
+    "tanh": lambda incoming, a: _TANH_BACKWARD(incoming, a),            # × (1 − a²)
+    "relu": lambda incoming, a: _THRESHOLD_BACKWARD(incoming, a, 0),    # × [a > 0]
+    "softplus": lambda incoming, a: incoming * -torch.expm1(-a),        # × (1 − e^−a)
+}
+
+
+@dataclass
+class Backprop:
+    """Everything one pass of the derivation computed, for a learner to inspect.
+
+    ``activations[l]`` is a_l (``activations[0]`` is the input), ``deltas[l-1]`` is
+    δ_l, and ``gradients`` maps each parameter name (as in
+    ``model.named_parameters()``) to ∂E/∂p.
+    """
+
+    activations: list[torch.Tensor]
+    deltas: list[torch.Tensor]
+    gradients: dict[str, torch.Tensor]
+    loss: torch.Tensor
+
+
+class ExplicitBackprop:
+    """The derivation bound to one model's layers, ready to run many times (as ``fit`` does)."""
+
+    def __init__(self, model: nn.Module):
+        layers = list(getattr(model, "layers", ()))
+        if not layers or not all(hasattr(l, "activation") and hasattr(l, "weight") for l in layers):
+            raise TypeError("explicit backpropagation needs a torchann net (SingleLayerNet, "
+                            f"TwoLayerNet or MLP), got {type(model).__name__}")
+        prefix = {id(module): name for name, module in model.named_modules()}
+        self.layers = layers
+        self.names = [name for layer in layers
+                      for name in (f"{prefix[id(layer)]}.weight", f"{prefix[id(layer)]}.bias")]
+        self._g = [get_activation(layer.activation, builtin=True) for layer in layers]
+        self._delta = [_DELTA_RULES[layer.activation] for layer in layers]
+
+    @torch.no_grad()
+    def forward(self, inputs: torch.Tensor) -> list[torch.Tensor]:
+        """Step I: a_l = g_l(a_{l−1} W_l + b_l) for every layer, keeping every a_l."""
+        activations = [inputs]
+        a = inputs
+        for layer, g in zip(self.layers, self._g):
+            a = g(torch.addmm(layer.bias, a, layer.weight))  # (B, n_out)
+            activations.append(a)
+        return activations
+
+    @torch.no_grad()
+    def backward(self, activations: list[torch.Tensor], targets: torch.Tensor):
+        """Step II: the error signals δ_L .. δ_1; returns (deltas in layer order, loss)."""
+        output = activations[-1]
+        error = output - targets                              # ∂E/∂a_L = a_L − t, (B, n_out)
+        batch = output.shape[0]
+        loss = error.square().sum() * (0.5 / batch)           # mean over rows of ½ Σ_k (a − t)²
+        if batch > 1:
+            error = error / batch                             # the loss is a mean over rows
+        delta = self._delta[-1](error, output)                # δ_L = g_L'(z_L) ⊙ (a_L − t)
+        deltas = [delta]
+        for l in range(len(self.layers) - 2, -1, -1):         # l = L−1 .. 1 (0-based here)
+            incoming = torch.mm(delta, self.layers[l + 1].weight.t())   # δ_{l+1} W_{l+1}ᵀ
+            delta = self._delta[l](incoming, activations[l + 1])        # ⊙ g_l'(z_l)
+            deltas.append(delta)
+        deltas.reverse()
+        return deltas, loss
+
+    @torch.no_grad()
+    def gradients(self, activations: list[torch.Tensor],
+                  deltas: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Step III: [∂E/∂W_1, ∂E/∂b_1, ∂E/∂W_2, ...] in ``model.parameters()`` order."""
+        grads = []
+        for a_in, delta in zip(activations[:-1], deltas):
+            grads.append(torch.mm(a_in.t(), delta))            # a_{l−1}ᵀ δ_l: (n_in, n_out)
+            grads.append(delta if delta.shape[0] == 1          # δ_l summed over the rows
+                         else delta.sum(dim=0, keepdim=True))  # (1, n_out)
+        return grads
+
+    def loss_and_gradients(self, inputs: torch.Tensor, targets: torch.Tensor):
+        """Steps I-III in one call: (loss, gradients), the form ``fit`` uses."""
+        activations = self.forward(inputs)
+        deltas, loss = self.backward(activations, targets)
+        return loss, self.gradients(activations, deltas)
+
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> Backprop:
+        activations = self.forward(inputs)
+        deltas, loss = self.backward(activations, targets)
+        grads = self.gradients(activations, deltas)
+        return Backprop(activations, deltas, dict(zip(self.names, grads)), loss)
+
+
+def backprop(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> Backprop:
+    """Run the seed's derivation once on ``model``: activations, δ's, gradients and loss."""
+    return ExplicitBackprop(model)(inputs, targets)
