@@ -12,7 +12,8 @@ import torch  # noqa: E402
 CUDA = torch.cuda.is_available()
 DEVICES = [
     "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine")),
+    pytest.param("cuda", marks=[pytest.mark.cuda,
+                                pytest.mark.skipif(not CUDA, reason="no CUDA GPU on this machine")]),
 ]
 
 
