@@ -27,7 +27,9 @@ from torchann.callbacks import ProgressPrinter, every_k_epochs  # noqa: E402
 from torchann.checks import resolve_device  # noqa: E402
 from torchann.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
 from torchann.runs import new_run_dir, write_json  # noqa: E402
-from torchann.train import EpochEnd, TrainingDiverged, fit  # noqa: E402
+from torchann.checkpoint import load_checkpoint  # noqa: E402
+from torchann.train import EpochEnd, TrainingDiverged, TrainingInterrupted, fit  # noqa: E402
+from torchann.weights import export_weights  # noqa: E402
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -51,6 +53,7 @@ class TrainingConfig:
     image_every: int | None
     animate: bool
     frame_every: int | None
+    checkpoint_every: int = 0
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -143,8 +146,73 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
                      help="also save learning.gif, the figure evolving as the net learns")
     out.add_argument("--frame-every", type=_positive_int, default=None,
                      help="epochs between animation frames (default: about 40 frames per run)")
+    out.add_argument("--checkpoint-every", type=_non_negative_int, default=0, metavar="N",
+                     help="also write RUN/checkpoint.pt every N epochs (it is always written "
+                          "at the end, on Ctrl-C and on divergence)")
+    out.add_argument("--resume", default=None, metavar="RUN_DIR",
+                     help="continue the run in RUN_DIR from its checkpoint.pt (exactly where it "
+                          "stopped; --epochs may raise the total)")
     out.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+# Flags that --resume takes from the checkpoint: changing them would make a different run.
+FIXED_ON_RESUME = ("lr", "anneal", "hidden", "batch_size", "seed", "dtype")
+
+
+def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
+              data_keys: tuple[str, ...] = ()):
+    """Parse flags and open the run: a new run folder, or the one ``--resume`` names.
+
+    ``experiment`` is the run's name, or a function of the parsed (and, when
+    resuming, restored) flags that gives it -- ``logic-xor`` depends on ``--gate``.
+    Returns ``(args, config, run_dir, checkpoint, experiment)``; ``checkpoint``
+    is the loaded checkpoint when resuming, else ``None``. With ``--resume``, the training
+    flags in ``FIXED_ON_RESUME`` and the data flags ``data_keys`` come from the
+    checkpoint (passing a different value is a usage error); ``--epochs``,
+    ``--device`` and the output flags may change.
+    """
+    args = parser.parse_args(argv)
+    name_of = experiment if callable(experiment) else (lambda _: experiment)
+    if args.resume is None:
+        config = parse_config(parser, args)
+        name = name_of(args)
+        return args, config, make_run_dir(parser, name, config), None, name
+    run_dir = Path(args.resume)
+    try:
+        saved = load_checkpoint(run_dir)
+    except ValueError as error:
+        parser.error(f"--resume: {error}")
+    if run_dir.is_file():
+        run_dir = run_dir.parent
+    stored = saved.get("config", {})
+    training = dict(stored.get("training", {}))
+    if not training:
+        parser.error(f"--resume: {run_dir} holds no experiment settings to resume from")
+    for key in (*FIXED_ON_RESUME, *data_keys):
+        given, default = getattr(args, key), parser.get_default(key)
+        recorded = training[key] if key in training else stored["data"][key]
+        if given != default and given != recorded:
+            flag = "--" + key.replace("_", "-")
+            parser.error(f"--resume: {flag} cannot change when resuming (the run used "
+                         f"{recorded!r}, got {given!r})")
+        if key in data_keys:
+            setattr(args, key, recorded)
+    current = vars(args)
+    for key in ("epochs", "device", "tensorboard", "quiet", "image_every", "animate",
+                "frame_every", "checkpoint_every"):
+        if key != "epochs" or current[key] != parser.get_default(key):
+            training[key] = current[key]
+    training["logdir"], training["run_name"] = str(run_dir.parent.parent), run_dir.name
+    try:
+        resolve_device(training["device"])
+    except ValueError as error:
+        parser.error(str(error))
+    name = name_of(args)
+    if stored.get("experiment") != name:
+        parser.error(f"--resume: {run_dir} is a run of {stored.get('experiment')!r}, "
+                     f"not of {name!r}")
+    return args, TrainingConfig(**training), run_dir, saved, name
 
 
 def parse_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TrainingConfig:
@@ -163,6 +231,17 @@ def make_run_dir(parser: argparse.ArgumentParser, experiment: str, config: Train
         return new_run_dir(config.logdir, experiment, config.run_name)
     except ValueError as error:
         parser.error(str(error))
+
+
+def _keep_previous(path: Path, epoch: int) -> None:
+    """Rename ``path`` (if it exists) to ``<stem>.epoch<N><suffix>`` so a resumed run keeps it."""
+    if path.exists():
+        target = path.with_name(f"{path.stem}.epoch{epoch}{path.suffix}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = path.with_name(f"{path.stem}.epoch{epoch}-{n}{path.suffix}")
+        path.rename(target)
 
 
 class Timed:
@@ -186,7 +265,8 @@ def _every(value: int | None, epochs: int, count: int) -> int:
 def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, model, inputs,
                      targets, *, draw: Callable[..., None], title: str, shuffle: bool = False,
                      extra: dict | None = None,
-                     measure: Callable[[torch.nn.Module], dict] | None = None) -> dict:
+                     measure: Callable[[torch.nn.Module], dict] | None = None,
+                     resume: dict | None = None, command: str | None = None) -> dict:
     """Train ``model`` with ``fit`` and record the run in ``run_dir``.
 
     ``draw(figure, state, loss_ylim=None)`` draws the experiment's picture of a
@@ -196,7 +276,11 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     the time went) and TensorBoard scalars, histograms and hparams. The
     TensorBoard writer is flushed and closed even when training fails.
     ``measure(model)`` may add experiment-specific results of the trained net
-    to the summary (and to TensorBoard's hparams metrics). Returns the summary.
+    to the summary (and to TensorBoard's hparams metrics). ``checkpoint.pt`` is
+    written at the end, every ``--checkpoint-every`` epochs, on Ctrl-C (then
+    the process exits with status 130 and says how to resume) and on
+    divergence (exit status 1); ``resume`` continues from a loaded checkpoint.
+    ``weights.json`` holds the trained network. Returns the summary.
     """
     say = (lambda *a: None) if config.quiet else print
 
@@ -211,7 +295,8 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     if config.tensorboard:
         from torchann.tensorboard import TensorBoardLogger  # imported lazily: it is slow
         logger = TensorBoardLogger(run_dir, image_every=_every(config.image_every, config.epochs, 6),
-                                   figure_fn=figure_of, image_tag=f"{experiment}/figure")
+                                   figure_fn=figure_of, image_tag=f"{experiment}/figure",
+                                   purge_step=None if resume is None else resume["epoch"] + 1)
         callbacks.append(Timed(logger))
     if config.animate:
         snapshots = Snapshots(_every(config.frame_every, config.epochs, 40))
@@ -228,16 +313,30 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         if logger is not None:
             logger.add_text("config", "\n".join(f"    {k} = {v}" for k, v in asdict(config).items()))
         start = time.perf_counter()
+        command = command or f"python -m experiments.{experiment.split('-')[0]}"
+        checkpoint = run_dir / "checkpoint.pt"
+        record = {"experiment": experiment, "training": asdict(config),
+                  "data": (extra or {}).get("data", {})}
         try:
             history = fit(model, inputs, targets, lr=config.lr, epochs=config.epochs,
                           batch_size=config.batch_size, anneal=config.anneal, shuffle=shuffle,
-                          seed=config.seed, callback=callbacks)
+                          seed=config.seed, callback=callbacks, checkpoint=checkpoint,
+                          checkpoint_every=config.checkpoint_every, resume=resume, config=record)
         except TrainingDiverged as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"error: {error} The last good state is in {checkpoint}.", file=sys.stderr)
             raise SystemExit(1) from None
-        seconds = time.perf_counter() - start
+        except TrainingInterrupted as stop:
+            print(f"\nInterrupted in epoch {stop.epoch} after step {stop.step} of {stop.steps}; "
+                  f"checkpoint written to {checkpoint}.\nResume with: {command} --resume {run_dir}",
+                  file=sys.stderr)
+            raise SystemExit(130) from None
+        except ValueError as error:  # e.g. resuming with settings that do not match
+            print(f"error: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+        session = time.perf_counter() - start  # this session (a resumed run had earlier ones)
+        seconds = history.seconds              # the whole run's time in fit
         in_callbacks = sum(cb.seconds for cb in callbacks)
-        timing["training"] = seconds - in_callbacks
+        timing["training"] = session - in_callbacks
         timing["callbacks"] = in_callbacks
         if logger is not None:
             timing["tensorboard_images"] = logger.image_seconds
@@ -248,9 +347,14 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                          inputs, targets, history)
         figure = figure_of(final)
         figure_path = run_dir / "figure.png"
+        if resume is not None:  # a finished run extended: keep what it had written
+            for name in ("figure.png", "summary.json", "weights.json", "learning.gif"):
+                _keep_previous(run_dir / name, resume["epoch"])
         figure.savefig(figure_path, dpi=100)
+        files_weights = export_weights(model, run_dir / "weights.json")
         timing["figure"] = time.perf_counter() - start
-        files = {"figure": str(figure_path)}
+        files = {"figure": str(figure_path), "weights": str(files_weights),
+                 "checkpoint": str(checkpoint)}
         results = measure(model) if measure is not None else {}
         if snapshots is not None:
             start = time.perf_counter()
@@ -322,21 +426,22 @@ def draw_classification_state(figure: Figure, state: EpochEnd, loss_ylim=None) -
                         epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
 
 
-def run_classification(experiment: str, parser: argparse.ArgumentParser, argv, *, make_data,
-                       make_model, title: str, extra: dict | None = None) -> dict:
+def run_classification(experiment, parser: argparse.ArgumentParser, argv, *, make_data,
+                       make_model, title, data_keys: tuple[str, ...] = ()) -> dict:
     """Parse flags, build data and net, train online in the fixed (shuffled-once) order, record.
 
-    ``make_data(args, seed)`` returns (inputs, targets); ``make_model(config)`` the net.
+    ``make_data(args, seed)`` returns (inputs, targets); ``make_model(config)`` the
+    net. ``experiment`` and ``title`` may be strings or functions of the flags.
     """
-    args = parser.parse_args(argv)
-    config = parse_config(parser, args)
+    keys = ("repeats", "noise", *data_keys)
+    args, config, run_dir, resume, name = start_run(parser, experiment, argv, data_keys=keys)
     inputs, targets = make_data(args, config.seed)
     model = make_model(config)
-    run_dir = make_run_dir(parser, experiment, config)
-    data_info = {"repeats": args.repeats, "noise": args.noise, **(extra or {})}
-    return train_and_record(experiment, config, run_dir, model, inputs, targets,
-                            draw=draw_classification_state, title=title,
-                            extra={"data": data_info})
+    return train_and_record(name, config, run_dir, model, inputs, targets,
+                            draw=draw_classification_state,
+                            title=title(args) if callable(title) else title,
+                            extra={"data": {key: getattr(args, key) for key in keys}},
+                            resume=resume)
 
 
 # --- experiments that draw without training a net (activations, error surface) -------------

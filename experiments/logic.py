@@ -27,16 +27,14 @@ def build_parser():
 
 
 def main(argv=None) -> dict:
-    parser = build_parser()
-    gate = parser.parse_args(argv).gate
     return run_classification(
-        f"logic-{gate}", parser, argv,
+        lambda args: f"logic-{args.gate}", build_parser(), argv,
         make_data=lambda args, seed: data.logic_gate(args.gate, repeats=args.repeats,
                                                      noise=args.noise, seed=seed),
         make_model=lambda config: SingleLayerNet(2, 1, "sigmoid", seed=config.seed,
                                                  dtype=config.torch_dtype),
-        title=f"{FIGURES[gate]} with a single-layer network (one sigmoid unit)",
-        extra={"gate": gate})
+        title=lambda args: f"{FIGURES[args.gate]} with a single-layer network (one sigmoid unit)",
+        data_keys=("gate",))
 
 
 if __name__ == "__main__":

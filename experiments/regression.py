@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from experiments.common import (make_run_dir, non_negative_float, parse_config, train_and_record,
+from experiments.common import (non_negative_float, parse_config, start_run, train_and_record,
                                 training_parser)
 from torchann import TwoLayerNet, data, fit
 from torchann.plots import draw_regression
@@ -94,16 +94,17 @@ def sweep(args, config) -> dict:
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    config = parse_config(parser, args)
     if args.points < 2:
         parser.error(f"argument --points: must be at least 2, got {args.points}")
     if args.sweep < 0:
         parser.error(f"argument --sweep: must be 0 or more, got {args.sweep}")
     if args.sweep:
-        return sweep(args, config)
+        return sweep(args, parse_config(parser, args))
+    args, config, run_dir, resume, experiment = start_run(
+        parser, lambda a: f"regression-{a.target}", argv,
+        data_keys=("target", "points", "noise", "order"))
     inputs, targets = make_data(args, config.seed)
     model = make_model(config)
-    run_dir = make_run_dir(parser, f"regression-{args.target}", config)
     f = data.regression_function(args.target)
 
     def draw(figure, state, loss_ylim=None):
@@ -111,12 +112,13 @@ def main(argv=None) -> dict:
                         epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
 
     summary = train_and_record(
-        f"regression-{args.target}", config, run_dir, model, inputs, targets, draw=draw,
+        experiment, config, run_dir, model, inputs, targets, draw=draw,
         title=f"{FIGURES[args.target]}, 1-3-1 network (tanh hidden units, identity output)",
         extra={"data": {"target": args.target, "points": args.points, "noise": args.noise,
                         "order": args.order}},
         measure=lambda trained: {"fit_mse": fit_error(trained, args.target),
-                                 "fit_success": fit_error(trained, args.target) < SUCCESS_MSE})
+                                 "fit_success": fit_error(trained, args.target) < SUCCESS_MSE},
+        resume=resume, command="python -m experiments.regression")
     if not config.quiet:
         print(f"fit MSE against the true f: {summary['fit_mse']:.4f} "
               f"({'success' if summary['fit_success'] else 'stuck'}: threshold {SUCCESS_MSE})")

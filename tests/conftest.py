@@ -8,6 +8,13 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Property tests explore new random examples on every local run; in CI (CI=true)
+# they replay a fixed sequence, so a failure there is reproducible, not flaky.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 CUDA = torch.cuda.is_available()
 DEVICES = [

@@ -46,9 +46,11 @@ class TensorBoardLogger:
 
     def __init__(self, log_dir: str | Path, *, histogram_every: int = 10, image_every: int = 0,
                  figure_fn: Callable[[EpochEnd], Figure] | None = None,
-                 image_tag: str = "learning"):
+                 image_tag: str = "learning", purge_step: int | None = None):
         self.log_dir = Path(log_dir)
-        self.writer = SummaryWriter(log_dir=str(self.log_dir))
+        # purge_step: when a run resumes from a checkpoint, TensorBoard drops events
+        # that earlier sessions logged at or after this step, so nothing appears twice.
+        self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=purge_step)
         self.histogram_every = histogram_every
         self.image_every = image_every
         self.figure_fn = figure_fn

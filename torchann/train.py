@@ -20,9 +20,12 @@ After every epoch the learning rate is multiplied by ``anneal``: the seed's
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable
 
 import torch
@@ -30,10 +33,13 @@ from torch import nn
 
 from torchann.checks import (as_training_data, check_anneal, check_batch_size,
                              check_learning_rate, check_positive_int)
+from torchann.checkpoint import (check_checkpoint_target, data_fingerprint, load_checkpoint,
+                                 save_checkpoint)
 from torchann.engines import make_engine
+from torchann.interrupt import InterruptFlag
 from torchann.metrics import accuracy, class_coding
 
-__all__ = ["fit", "lr_at", "History", "EpochEnd", "TrainingDiverged"]
+__all__ = ["fit", "lr_at", "History", "EpochEnd", "TrainingDiverged", "TrainingInterrupted"]
 
 
 def lr_at(epoch: int, lr0: float, anneal: float) -> float:
@@ -43,6 +49,15 @@ def lr_at(epoch: int, lr0: float, anneal: float) -> float:
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the parameters are those before the bad epoch."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``fit`` after a complete step (and wrote the checkpoint, if any)."""
+
+    def __init__(self, epoch: int, step: int, steps: int, checkpoint: Path | None):
+        self.epoch, self.step, self.steps, self.checkpoint = epoch, step, steps, checkpoint
+        where = f" Checkpoint: {checkpoint}." if checkpoint is not None else ""
+        super().__init__(f"interrupted in epoch {epoch} after step {step} of {steps}.{where}")
 
 
 @dataclass
@@ -96,14 +111,15 @@ def _as_callbacks(callback) -> list[Callback]:
 
 def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size: int | None = 1,
         anneal: float = 1.0, shuffle: bool = True, seed: int = 0,
-        callback: Callback | Iterable[Callback] | None = None,
-        engine: str = "autograd") -> History:
+        callback: Callback | Iterable[Callback] | None = None, engine: str = "autograd",
+        checkpoint: str | Path | None = None, checkpoint_every: int = 0,
+        resume: str | Path | dict | None = None, config: dict | None = None) -> History:
     """Train ``model`` in place by plain gradient descent on the seed's squared error.
 
     Args:
         inputs, targets: (n, n_in) and (n, n_out); moved to the model's device and dtype.
         lr: the initial learning rate η.
-        epochs: passes through the data.
+        epochs: passes through the data (in total, also when resuming).
         batch_size: 1 is the seed's online learning (one update per observation);
             ``None`` means full batch. A minibatch gradient is the batch mean.
         anneal: η is multiplied by this after every epoch, in (0, 1].
@@ -113,77 +129,149 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
         engine: how the gradient is obtained -- ``"autograd"`` (our Functions and
             torch.autograd), ``"explicit"`` (the seed's δ equations, no autograd) or
             ``"torch"`` (torch's built-in ops); see :mod:`torchann.engines`.
+        checkpoint: a file to write checkpoints to: every ``checkpoint_every``
+            epochs (0 = never on a schedule), at the last epoch, on Ctrl-C and on
+            divergence. It must not hold another run's checkpoint.
+        resume: a checkpoint (path, run folder or loaded dict) to continue from;
+            the other arguments must match the ones it was made with, except
+            ``epochs``, the total to train to.
+        config: JSON-like data stored in checkpoints (an experiment's settings).
 
-    Returns the :class:`History`. Raises :class:`TrainingDiverged` (naming the
-    epoch) if the loss stops being finite, with the parameters restored to what
-    they were before that epoch.
+    Returns the :class:`History` (of the whole run, when resuming). Raises
+    :class:`TrainingDiverged` (naming the epoch) if the loss stops being finite,
+    with the parameters restored to what they were before that epoch, and
+    :class:`TrainingInterrupted` after a Ctrl-C, once the current step is done
+    (and the checkpoint, if any, written).
     """
     lr = check_learning_rate(lr)
     epochs = check_positive_int("epochs", epochs)
     anneal = check_anneal(anneal)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {seed!r}")
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, int) \
+            or checkpoint_every < 0:
+        raise ValueError(f"checkpoint_every must be an integer >= 0, got {checkpoint_every!r}")
     callbacks = _as_callbacks(callback)
     inputs, targets = as_training_data(model, inputs, targets)
     n = inputs.shape[0]
     batch_size = check_batch_size(batch_size, n)
     coding = class_coding(targets)
-
     params = [p for p in model.parameters() if p.requires_grad]
     gradient_of = make_engine(engine, model, params)
+    fit_args = {"lr": lr, "anneal": anneal, "batch_size": batch_size, "shuffle": shuffle,
+                "seed": seed, "engine": engine}
+    data = data_fingerprint(inputs, targets)
+
     order_generator = torch.Generator().manual_seed(seed)
+    history = History()
+    first_epoch, first_step, partial = 0, 0, []
+    run_id = uuid.uuid4().hex
+    if resume is not None:
+        saved = resume if isinstance(resume, dict) else load_checkpoint(resume)
+        _check_resumable(saved, model, fit_args, data, epochs)
+        with torch.no_grad():
+            model.load_state_dict(saved["state_dict"])
+        history = History(**saved["history"])
+        first_epoch, first_step = saved["epoch"], saved["step"]
+        partial = [loss.to(inputs.device) for loss in saved["partial_losses"]]
+        order_generator.set_state(saved["order_state"])
+        run_id = saved["run_id"]
+    if checkpoint is not None:
+        checkpoint = check_checkpoint_target(checkpoint, run_id)
+
+    def save(epoch: int, step: int, order_state: torch.Tensor, losses: list) -> None:
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model=model, run_id=run_id, epoch=epoch, step=step,
+                            order_state=order_state, partial_losses=losses,
+                            history=history.to_dict(), fit_args=fit_args, data=data,
+                            config=config)
+
     # Observations per batch, to turn per-batch means back into a per-observation mean.
     batch_sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
                                dtype=inputs.dtype, device=inputs.device)
     if not shuffle:  # the same batches every epoch: cut them once
         fixed_batches = list(zip(inputs.split(batch_size), targets.split(batch_size)))
 
-    history = History()
     model.train()
-    start = time.perf_counter()
-    for epoch in range(epochs):
-        lr_now = lr_at(epoch, lr, anneal)
-        if shuffle:
-            order = torch.randperm(n, generator=order_generator).to(inputs.device)
-            batches = zip(inputs[order].split(batch_size), targets[order].split(batch_size))
-        else:
-            batches = fixed_batches
-        before = [p.detach().clone() for p in params]
-        batch_losses = []
-        for x, t in batches:
-            # I. forward, II. backpropagate, III. gradients -- by the chosen engine:
-            # the net's z = a @ W + b and a = g(z) layer by layer, the error signals
-            # δ = g'(z) ⊙ (incoming error) with g' from the cached a, and then
-            # ∂E/∂W = a_inᵀ δ and ∂E/∂b = Σ δ (torchann/engines.py, torchann/backprop.py).
-            loss, grads = gradient_of(x, t)
-            # IV. update: p ← p − η ∂E/∂p, all parameters in one fused call
-            with torch.no_grad():
-                torch._foreach_add_(params, grads, alpha=-lr_now)
-            batch_losses.append(loss)
-        history.steps += len(batch_losses)
+    start = time.perf_counter() - history.seconds
+    with InterruptFlag() as interrupt:
+        for epoch in range(first_epoch, epochs):
+            lr_now = lr_at(epoch, lr, anneal)
+            order_state = order_generator.get_state()  # this epoch's order is drawn from here
+            if shuffle:
+                order = torch.randperm(n, generator=order_generator).to(inputs.device)
+                batches = list(zip(inputs[order].split(batch_size),
+                                   targets[order].split(batch_size)))
+            else:
+                batches = fixed_batches
+            before = [p.detach().clone() for p in params]
+            batch_losses = partial
+            skip, partial, first_step = first_step, [], 0  # only the resumed epoch skips steps
+            for x, t in itertools.islice(batches, skip, None):
+                # I. forward, II. backpropagate, III. gradients -- by the chosen engine:
+                # the net's z = a @ W + b and a = g(z) layer by layer, the error signals
+                # δ = g'(z) ⊙ (incoming error) with g' from the cached a, and then
+                # ∂E/∂W = a_inᵀ δ and ∂E/∂b = Σ δ (torchann/engines.py, torchann/backprop.py).
+                loss, grads = gradient_of(x, t)
+                # IV. update: p ← p − η ∂E/∂p, all parameters in one fused call
+                with torch.no_grad():
+                    torch._foreach_add_(params, grads, alpha=-lr_now)
+                batch_losses.append(loss)
+                if interrupt.requested:  # Ctrl-C: this step is complete, stop here
+                    history.steps += len(batch_losses) - skip
+                    history.seconds = time.perf_counter() - start
+                    save(epoch, len(batch_losses), order_state, batch_losses)
+                    raise TrainingInterrupted(epoch + 1, len(batch_losses), len(batches),
+                                              checkpoint)
+            history.steps += len(batch_losses) - skip
 
-        # One host sync per epoch, not per step.
-        epoch_loss = float((torch.stack(batch_losses) * batch_sizes).sum() / n)
-        if not (math.isfinite(epoch_loss) and _all_finite(params)):
-            with torch.no_grad():
-                torch._foreach_copy_(params, before)
+            # One host sync per epoch, not per step.
+            epoch_loss = float((torch.stack(batch_losses) * batch_sizes).sum() / n)
+            if not (math.isfinite(epoch_loss) and _all_finite(params)):
+                with torch.no_grad():
+                    torch._foreach_copy_(params, before)
+                history.seconds = time.perf_counter() - start
+                save(epoch, 0, order_state, [])  # the last good state: the start of this epoch
+                what = (f"the loss became {epoch_loss}" if not math.isfinite(epoch_loss)
+                        else "a parameter became NaN or inf")
+                raise TrainingDiverged(
+                    f"training diverged at epoch {epoch + 1}: {what} with learning rate "
+                    f"{lr_now:g}; try a smaller lr. The parameters were restored to their "
+                    f"values before epoch {epoch + 1}.")
+            epoch_accuracy = None
+            if coding is not None:
+                with torch.no_grad():
+                    epoch_accuracy = accuracy(model(inputs), targets, coding)
+                history.accuracy.append(epoch_accuracy)
+            history.loss.append(epoch_loss)
+            history.lr.append(lr_now)
             history.seconds = time.perf_counter() - start
-            what = (f"the loss became {epoch_loss}" if not math.isfinite(epoch_loss)
-                    else "a parameter became NaN or inf")
-            raise TrainingDiverged(
-                f"training diverged at epoch {epoch + 1}: {what} with learning rate "
-                f"{lr_now:g}; try a smaller lr. The parameters were restored to their "
-                f"values before epoch {epoch + 1}.")
-        epoch_accuracy = None
-        if coding is not None:
-            with torch.no_grad():
-                epoch_accuracy = accuracy(model(inputs), targets, coding)
-            history.accuracy.append(epoch_accuracy)
-        history.loss.append(epoch_loss)
-        history.lr.append(lr_now)
-        history.seconds = time.perf_counter() - start
-        state = EpochEnd(epoch + 1, epochs, epoch_loss, lr_now, epoch_accuracy, model,
-                         inputs, targets, history)
-        for cb in callbacks:
-            cb(state)
+            done = epoch + 1
+            if done == epochs or (checkpoint_every and done % checkpoint_every == 0):
+                save(done, 0, order_generator.get_state(), [])
+            state = EpochEnd(done, epochs, epoch_loss, lr_now, epoch_accuracy, model,
+                             inputs, targets, history)
+            for cb in callbacks:
+                cb(state)
     return history
+
+
+def _check_resumable(saved: dict, model: nn.Module, fit_args: dict, data: str,
+                     epochs: int) -> None:
+    own = model.state_dict()
+    theirs = saved["state_dict"]
+    if set(own) != set(theirs) or any(own[k].shape != theirs[k].shape for k in own):
+        shapes = {k: tuple(v.shape) for k, v in theirs.items()}
+        raise ValueError(f"the checkpoint was made for a different network ({shapes})")
+    for key, value in fit_args.items():
+        if saved["fit_args"].get(key) != value:
+            raise ValueError(f"cannot resume with {key}={value!r}: the checkpoint was made "
+                             f"with {key}={saved['fit_args'].get(key)!r}")
+    if saved["data"] != data:
+        raise ValueError("cannot resume on different data: the checkpoint's training data "
+                         "had another fingerprint")
+    if saved["epoch"] >= epochs and saved["step"] == 0:
+        raise ValueError(f"the checkpoint has already finished {saved['epoch']} epochs; "
+                         f"ask for more than that (epochs={epochs})")

@@ -1,0 +1,297 @@
+"""Checkpoints, exact resume, Ctrl-C, safe loading, weight export, reproducibility."""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from torchann import MLP, SingleLayerNet, TrainingDiverged, TwoLayerNet, data, fit
+from torchann.checkpoint import load_checkpoint
+from torchann.train import TrainingInterrupted
+from torchann.weights import export_weights, import_weights, weights_to_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def params_of(net):
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def assert_identical(a, b):
+    assert len(a) == len(b)
+    for p, q in zip(a, b):
+        assert torch.equal(p, q)
+
+
+SETTINGS = [
+    dict(dtype=torch.float64, batch_size=1, shuffle=False, engine="autograd"),
+    dict(dtype=torch.float64, batch_size=1, shuffle=True, engine="autograd"),
+    dict(dtype=torch.float32, batch_size=7, shuffle=True, engine="autograd"),
+    dict(dtype=torch.float64, batch_size=5, shuffle=True, engine="explicit"),
+]
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: "-".join(map(str, s.values())))
+def test_ten_plus_ten_epochs_equal_twenty_bit_for_bit(tmp_path, setting):
+    x, t = data.logic_gate("xor", repeats=6, seed=2)
+    kwargs = dict(lr=1.5, anneal=0.97, batch_size=setting["batch_size"],
+                  shuffle=setting["shuffle"], seed=3, engine=setting["engine"])
+    straight = TwoLayerNet(2, 3, 1, seed=1, dtype=setting["dtype"])
+    full = fit(straight, x, t, epochs=20, **kwargs)
+
+    first = TwoLayerNet(2, 3, 1, seed=1, dtype=setting["dtype"])
+    fit(first, x, t, epochs=10, checkpoint=tmp_path / "c.pt", **kwargs)
+    resumed = TwoLayerNet(2, 3, 1, seed=99, dtype=setting["dtype"])  # weights come from the file
+    history = fit(resumed, x, t, epochs=20, resume=tmp_path / "c.pt",
+                  checkpoint=tmp_path / "c.pt", **kwargs)
+    assert_identical(params_of(resumed), params_of(straight))
+    assert history.loss == full.loss and history.lr == full.lr
+    assert history.accuracy == full.accuracy and history.steps == full.steps
+    assert load_checkpoint(tmp_path / "c.pt")["epoch"] == 20
+
+
+def test_ctrl_c_mid_epoch_finishes_the_step_and_resumes_exactly(tmp_path):
+    x, t = data.logic_gate("xor", repeats=6, seed=2)
+    kwargs = dict(lr=2.0, shuffle=True, seed=5)
+    straight = TwoLayerNet(2, 3, 1, seed=1, dtype=torch.float64)
+    full = fit(straight, x, t, epochs=8, **kwargs)
+
+    net = TwoLayerNet(2, 3, 1, seed=1, dtype=torch.float64)
+
+    def press_ctrl_c(state):
+        if state.epoch == 3:
+            signal.raise_signal(signal.SIGINT)   # as if the user pressed Ctrl-C now
+
+    with pytest.raises(TrainingInterrupted) as info:
+        fit(net, x, t, epochs=8, checkpoint=tmp_path / "c.pt", callback=press_ctrl_c, **kwargs)
+    assert (info.value.epoch, info.value.step) == (4, 1)  # stopped after one complete step
+    saved = load_checkpoint(tmp_path / "c.pt")
+    assert (saved["epoch"], saved["step"]) == (3, 1)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+    history = fit(net, x, t, epochs=8, resume=tmp_path / "c.pt", **kwargs)
+    assert_identical(params_of(net), params_of(straight))
+    assert history.loss == full.loss
+
+
+def test_an_unrelated_run_never_overwrites_a_checkpoint(tmp_path):
+    x, t = data.logic_gate("or", repeats=3)
+    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, checkpoint=tmp_path / "c.pt")
+    before = (tmp_path / "c.pt").read_bytes()
+    with pytest.raises(ValueError, match="already holds a checkpoint of another run"):
+        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, checkpoint=tmp_path / "c.pt")
+    assert (tmp_path / "c.pt").read_bytes() == before
+    (tmp_path / "notes.pt").write_text("my notes")  # not a checkpoint at all: also kept
+    with pytest.raises(ValueError, match="another run"):
+        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=1, checkpoint=tmp_path / "notes.pt")
+    assert (tmp_path / "notes.pt").read_text() == "my notes"
+
+
+def test_unwritable_checkpoint_folder_is_refused_before_training(tmp_path):
+    (tmp_path / "file").write_text("x")
+    net = TwoLayerNet(2, 3, 1)
+    before = params_of(net)
+    with pytest.raises(ValueError, match="cannot write checkpoints to"):
+        fit(net, *data.logic_gate("or", repeats=2), lr=1.0, epochs=1,
+            checkpoint=tmp_path / "file" / "c.pt")
+    assert_identical(params_of(net), before)
+
+
+@pytest.mark.parametrize("change,match", [
+    (dict(lr=0.5), "cannot resume with lr=0.5: the checkpoint was made with lr=1.0"),
+    (dict(seed=9), "cannot resume with seed=9"),
+    (dict(engine="explicit"), "cannot resume with engine='explicit'"),
+    (dict(epochs=3), "already finished 3 epochs"),
+])
+def test_resume_refuses_settings_that_would_make_a_different_run(tmp_path, change, match):
+    x, t = data.logic_gate("or", repeats=3)
+    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=3, checkpoint=tmp_path / "c.pt")
+    kwargs = dict(lr=1.0, epochs=6) | change
+    with pytest.raises(ValueError, match=match):
+        fit(TwoLayerNet(2, 3, 1), x, t, resume=tmp_path / "c.pt", **kwargs)
+
+
+def test_resume_refuses_other_data_and_other_networks(tmp_path):
+    x, t = data.logic_gate("or", repeats=3)
+    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=3, checkpoint=tmp_path / "c.pt")
+    with pytest.raises(ValueError, match="different data"):
+        fit(TwoLayerNet(2, 3, 1), x + 1, t, lr=1.0, epochs=6, resume=tmp_path / "c.pt")
+    with pytest.raises(ValueError, match="different network"):
+        fit(TwoLayerNet(2, 4, 1), x, t, lr=1.0, epochs=6, resume=tmp_path / "c.pt")
+
+
+def test_divergence_checkpoints_the_last_good_parameters(tmp_path):
+    x, y = data.regression("abs", n=50)
+    net = TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=0)
+    with pytest.raises(TrainingDiverged):
+        fit(net, x, 10 * y, lr=0.8, epochs=50, checkpoint=tmp_path / "c.pt")
+    saved = load_checkpoint(tmp_path / "c.pt")
+    for name, p in net.named_parameters():
+        assert torch.isfinite(p).all()
+        assert torch.equal(saved["state_dict"][name], p.detach())
+    assert saved["step"] == 0 and saved["epoch"] == len(saved["history"]["loss"])
+
+
+class _RunsCode:
+    """Unpickling this would create a file: a stand-in for a malicious payload."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_checkpoint_carrying_pickled_code_is_refused_and_never_run(tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "run" / "checkpoint.pt"
+    evil.parent.mkdir()
+    torch.save({"format": "torchann-checkpoint", "version": 1, "payload": _RunsCode(marker)}, evil)
+    with pytest.raises(ValueError, match="refusing to load .*pickled Python objects"):
+        load_checkpoint(evil)
+    with pytest.raises(ValueError, match="refusing to load"):
+        fit(TwoLayerNet(2, 3, 1), *data.logic_gate("or", repeats=2), lr=1.0, epochs=2, resume=evil)
+    from experiments import xor
+    with pytest.raises(SystemExit) as info:
+        xor.main(["--resume", str(evil.parent)])
+    assert info.value.code == 2
+    assert "refusing to load" in capsys.readouterr().err
+    assert not marker.exists()
+    with open(evil, "rb") as stream:  # sanity: plain pickle would have run it
+        assert b"system" in stream.read()
+
+
+@pytest.mark.parametrize("junk,match", [(b"not a checkpoint", "not a readable checkpoint"),
+                                        (None, "not a torchann checkpoint")])
+def test_other_files_are_not_checkpoints(tmp_path, junk, match):
+    path = tmp_path / "c.pt"
+    if junk is None:
+        torch.save({"weights": torch.zeros(2)}, path)
+    else:
+        path.write_bytes(junk)
+    with pytest.raises(ValueError, match=match):
+        load_checkpoint(path)
+    with pytest.raises(ValueError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: SingleLayerNet(2, 1, "sigmoid", seed=1, dtype=d),
+    lambda d: TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=2, dtype=d),
+    lambda d: MLP([3, 5, 4, 2], ["relu", "softplus", "sigmoid"], seed=3, dtype=d),
+])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_weights_round_trip_through_json_bit_for_bit(tmp_path, make, dtype):
+    net = make(dtype)
+    path = export_weights(net, tmp_path / "w.json")
+    plain = json.loads(path.read_text())  # readable by anything that reads JSON
+    assert plain["sizes"][0] == net.n_in and len(plain["layers"]) == len(net.layers)
+    loaded = import_weights(path)
+    assert type(loaded) is type(net) and loaded.architecture() == net.architecture()
+    assert_identical(params_of(loaded), params_of(net))
+    x = torch.rand(4, net.n_in, dtype=dtype)
+    assert torch.equal(loaded(x), net(x))
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda s: s | {"format": "other"}, "'format' must be 'torchann-weights'"),
+    (lambda s: s | {"sizes": [2, 3]}, "do not agree"),
+    (lambda s: {**s, "layers": [s["layers"][0] | {"weight": [[1.0]]}, s["layers"][1]]},
+     r"layer 0 weight has shape \(1, 1\), expected \(2, 3\)"),
+    (lambda s: {**s, "layers": [s["layers"][0] | {"bias": [[float("nan")] * 3]}, s["layers"][1]]},
+     "contains NaN or inf"),
+    (lambda s: s | {"activations": ["sigmoid", "swish"]}, "unknown activation 'swish'"),
+])
+def test_bad_weight_files_get_clear_errors(tmp_path, edit, match):
+    spec = edit(weights_to_dict(TwoLayerNet(2, 3, 1)))
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(ValueError, match=match):
+        import_weights(path)
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not JSON"):
+        import_weights(path)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_same_seed_and_flags_give_identical_runs_on_cpu(tmp_path, dtype):
+    from experiments import ring
+    runs = [ring.main(["--epochs", "6", "--seed", "4", "--dtype", dtype, "--logdir", str(tmp_path),
+                       "--quiet", "--no-tensorboard", "--batch-size", "3"]) for _ in range(2)]
+    assert runs[0]["history"]["loss"] == runs[1]["history"]["loss"]
+    weights = [json.loads(Path(r["weights"]).read_text()) for r in runs]
+    assert weights[0] == weights[1]
+
+
+def test_resuming_a_finished_run_for_more_epochs_keeps_its_earlier_files(tmp_path):
+    from experiments import xor
+    first = xor.main(["--epochs", "3", "--logdir", str(tmp_path), "--run-name", "r", "--quiet"])
+    run = Path(first["run_dir"])
+    figure = (run / "figure.png").read_bytes()
+    second = xor.main(["--resume", str(run), "--epochs", "5", "--quiet"])
+    assert second["epochs"] == 5 and second["history"]["loss"][:3] == first["history"]["loss"]
+    assert (run / "figure.epoch3.png").read_bytes() == figure
+    assert (run / "summary.epoch3.json").exists() and (run / "weights.epoch3.json").exists()
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--lr", "0.5"], "--lr cannot change when resuming (the run used 2.0, got 0.5)"),
+    (["--noise", "0.3"], "--noise cannot change when resuming"),
+])
+def test_resume_flags_that_would_change_the_run_are_usage_errors(tmp_path, capsys, flags, message):
+    from experiments import xor
+    first = xor.main(["--epochs", "2", "--logdir", str(tmp_path), "--quiet", "--no-tensorboard"])
+    with pytest.raises(SystemExit) as info:
+        xor.main(["--resume", first["run_dir"], "--epochs", "4", *flags])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_resuming_a_run_with_the_wrong_experiment_is_refused(tmp_path, capsys):
+    from experiments import ring, xor
+    first = xor.main(["--epochs", "2", "--logdir", str(tmp_path), "--quiet", "--no-tensorboard"])
+    with pytest.raises(SystemExit):
+        ring.main(["--resume", first["run_dir"], "--epochs", "4"])
+    assert "is a run of 'xor', not of 'ring'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_the_command_line_exits_130_and_resume_matches_a_straight_run(tmp_path):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    command = [sys.executable, "-m", "experiments.xor", "--epochs", "250", "--dtype", "float64",
+               "--logdir", str(tmp_path)]
+    process = subprocess.Popen([*command, "--run-name", "stopped"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "training" in process.stdout.readline()
+    assert "epoch" in process.stdout.readline()  # training is under way
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "Resume with: python -m experiments.xor --resume" in err
+    run = tmp_path / "xor" / "stopped"
+    saved = load_checkpoint(run)
+    assert 0 < saved["epoch"] < 250
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(run))
+    events.Reload()  # flushed: the epochs before the interrupt are on disk
+    assert len(events.Scalars("train/loss")) >= 1
+
+    subprocess.run([sys.executable, "-m", "experiments.xor", "--resume", str(run), "--quiet"],
+                   cwd=ROOT, env=env, check=True)
+    subprocess.run([*command, "--run-name", "straight", "--quiet", "--no-tensorboard"], cwd=ROOT,
+                   env=env, check=True)
+    resumed = json.loads((run / "summary.json").read_text())
+    straight = json.loads((tmp_path / "xor" / "straight" / "summary.json").read_text())
+    assert resumed["history"]["loss"] == straight["history"]["loss"]
+    assert json.loads((run / "weights.json").read_text()) == \
+        json.loads((tmp_path / "xor" / "straight" / "weights.json").read_text())

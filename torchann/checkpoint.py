@@ -1,0 +1,125 @@
+"""Checkpoints: everything needed to continue a ``fit`` run exactly where it stopped.
+
+A checkpoint holds the parameters, how far training got (epoch and step
+within it), the state of the shuffling generator from which the current
+epoch's order is drawn, the losses of the steps done so far in that epoch, the
+history, the arguments ``fit`` was called with, the caller's config, and a
+fingerprint of the data. Resuming from it replays nothing and skips nothing,
+so an interrupted run and an uninterrupted one end bit-identical.
+
+Files are written atomically (a temporary file in the same folder, then a
+rename) and read with ``torch.load(weights_only=True)``, which only rebuilds
+tensors and plain containers: a file carrying pickled code is refused. Each
+run has a ``run_id``; a checkpoint file is only ever replaced by the run that
+wrote it, never silently by an unrelated one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "check_checkpoint_target",
+           "data_fingerprint"]
+
+FORMAT = "torchann-checkpoint"
+VERSION = 1
+
+
+def data_fingerprint(inputs: torch.Tensor, targets: torch.Tensor) -> str:
+    """A short hash of the training data, to catch resuming on different data."""
+    digest = hashlib.sha256()
+    for tensor in (inputs, targets):
+        values = tensor.detach().to("cpu", torch.float64).contiguous()
+        digest.update(str(tuple(values.shape)).encode())
+        digest.update(values.numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def save_checkpoint(path: str | Path, *, model: nn.Module, run_id: str, epoch: int, step: int,
+                    order_state: torch.Tensor, partial_losses: list[torch.Tensor], history: dict,
+                    fit_args: dict, data: str, config: dict | None = None) -> Path:
+    """Write a checkpoint atomically; returns its path."""
+    path = Path(path)
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "run_id": run_id,
+        "epoch": epoch,
+        "step": step,
+        "order_state": order_state.clone(),
+        "partial_losses": (torch.stack(partial_losses).detach().cpu() if partial_losses
+                           else torch.zeros(0, dtype=torch.float64)),
+        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "history": history,
+        "fit_args": fit_args,
+        "data": data,
+        "config": config or {},
+    }
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint safely; raises ``ValueError`` for anything that is not one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoint.pt"
+    if not path.is_file():
+        raise ValueError(f"no checkpoint at {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # weights_only refuses anything but tensors and plain containers. A file that
+        # names a Python callable or class to rebuild (a pickle GLOBAL) carries code.
+        detail = next((line.strip() for line in str(error).splitlines()
+                       if "global" in line.lower()), None)
+        if detail is None:
+            raise ValueError(f"{path} is not a readable checkpoint (not a torch file of "
+                             "tensors and plain data)") from None
+        raise ValueError(
+            f"refusing to load {path}: it contains pickled Python objects, not only tensors "
+            f"and plain data, and unpickling them could run code ({detail})") from None
+    except (RuntimeError, EOFError, OSError) as error:
+        raise ValueError(f"{path} is not a readable checkpoint: {error}") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a torchann checkpoint")
+    if payload.get("version") != VERSION:
+        raise ValueError(f"{path} has checkpoint version {payload.get('version')!r}; this "
+                         f"torchann reads version {VERSION}")
+    return payload
+
+
+def check_checkpoint_target(path: str | Path, run_id: str) -> Path:
+    """Refuse a checkpoint path that holds another run's checkpoint or cannot be written."""
+    path = Path(path)
+    if path.exists():
+        try:
+            owner = load_checkpoint(path).get("run_id")
+        except ValueError:
+            owner = None
+        if owner != run_id:
+            raise ValueError(f"{path} already holds a checkpoint of another run; it is never "
+                             "overwritten: resume that run, or choose another path")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot write checkpoints to {parent}: {error.strerror}") from None
+    return path
