@@ -105,6 +105,11 @@ def test_bad_construction_arguments(kwargs, error, match):
         TwoLayerNet(**args)
 
 
-def test_unknown_device_is_rejected_by_torch_before_training():
-    with pytest.raises(RuntimeError):
-        TwoLayerNet(2, 3, 1, device="tpu")
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(device="tpu"), ValueError, "unknown device 'tpu'"),
+    (dict(dtype=torch.int64), TypeError, "dtype must be a real floating-point torch dtype"),
+    (dict(dtype="float32"), TypeError, "dtype must be a real floating-point torch dtype"),
+])
+def test_bad_device_or_dtype_is_a_clear_error(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        TwoLayerNet(2, 3, 1, **kwargs)

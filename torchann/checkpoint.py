@@ -116,6 +116,9 @@ def check_checkpoint_target(path: str | Path, run_id: str) -> Path:
             raise ValueError(f"{path} already holds a checkpoint of another run; it is never "
                              "overwritten: resume that run, or choose another path")
     parent = path.parent
+    blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ValueError(f"cannot write checkpoints to {parent}: {blocker} is a file, not a folder")
     try:
         parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=parent):

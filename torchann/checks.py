@@ -104,8 +104,8 @@ def resolve_device(name: str) -> torch.device:
     except (RuntimeError, TypeError):
         raise ValueError(f"unknown device {name!r}; use auto, cpu or cuda") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; "
-                         "use --device cpu (or auto)")
+        raise ValueError(f"device {name!r} was asked for but no CUDA GPU is available; "
+                         "use the CPU instead (device 'cpu', or 'auto' to pick a GPU when present)")
     if device.type not in ("cpu", "cuda"):
         raise ValueError(f"unsupported device {name!r}; use auto, cpu or cuda")
     return device

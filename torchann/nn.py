@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from torchann.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
 
 __all__ = ["Dense", "SingleLayerNet", "TwoLayerNet", "MLP"]
@@ -24,6 +25,16 @@ def _check_size(name: str, value) -> int:
     if value < 1:
         raise ValueError(f"{name} must be at least 1, got {value}")
     return value
+
+
+def _check_dtype_device(dtype, device):
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
+        raise TypeError(f"dtype must be a real floating-point torch dtype (e.g. torch.float32 or "
+                        f"torch.float64), got {dtype!r}")
+    if device is not None:
+        device = resolve_device(str(device))
+    return dtype, device
 
 
 def _seed_generator(seed) -> torch.Generator:
@@ -49,9 +60,9 @@ class Dense(nn.Module):
         self.activation = canonical_name(activation)
         self.builtin = bool(builtin)
         self.g = get_activation(self.activation, builtin=self.builtin)
+        dtype, device = _check_dtype_device(dtype, device)
         weight = torch.rand(n_in, n_out, generator=generator, dtype=torch.float64) - 0.5
         bias = torch.rand(1, n_out, generator=generator, dtype=torch.float64) - 0.5
-        dtype = dtype or torch.get_default_dtype()
         self.weight = nn.Parameter(weight.to(device=device, dtype=dtype))
         self.bias = nn.Parameter(bias.to(device=device, dtype=dtype))
 

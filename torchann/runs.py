@@ -22,6 +22,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
 def new_run_dir(logdir: str | Path, experiment: str, run_name: str | None = None) -> Path:
     """Create and return a fresh run folder; never returns one that existed before."""
     base = Path(logdir) / experiment
+    blocker = next((p for p in (base, *base.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ValueError(f"cannot create the log folder {base}: {blocker} is a file, not a folder")
     if run_name is not None and not _NAME.match(run_name):
         raise ValueError(f"run name {run_name!r} is not allowed: use letters, digits and . _ = + - "
                          "(no slashes or spaces), starting with a letter or digit")
