@@ -12,5 +12,6 @@ EXPERIMENTS = {
     "ring": "Figure 11: the ring (a class surrounded by the other) with 3 sigmoid hidden units",
     "regression": "Figures 12-13: 2.5 + sin(x) or |x| with 3 tanh units and annealing; --target",
     "backprop_steps": "the derivation post live: the four steps' numbers for one observation, three engines side by side",
+    "restarts": "thousands of random restarts at once: success rate vs hidden units, learning rate, annealing",
     "all": "every figure above into one folder, with a progress bar",
 }

@@ -55,6 +55,24 @@ _DELTA_RULES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
 }
 
 
+def _times_transpose(delta: torch.Tensor, weight: torch.Tensor, matmul) -> torch.Tensor:
+    """δ Wᵀ. With one output unit there is nothing to sum, so it is an exact broadcast product."""
+    if delta.shape[-1] == 1:
+        return delta * weight.transpose(-1, -2)
+    return matmul(delta, weight.transpose(-1, -2))
+
+
+def _transpose_times(a_in: torch.Tensor, delta: torch.Tensor, matmul) -> torch.Tensor:
+    """a_inᵀ δ. For one row (online learning) it is an outer product: an exact broadcast product.
+
+    Both shortcuts give bit-identical results to the matrix product (no sums are
+    involved) and skip a batched-GEMM call, the slowest op of an online step.
+    """
+    if a_in.shape[-2] == 1:
+        return a_in.transpose(-1, -2) * delta
+    return matmul(a_in.transpose(-1, -2), delta)
+
+
 @dataclass
 class Backprop:
     """Everything one pass of the derivation computed, for a learner to inspect.
@@ -77,38 +95,48 @@ class ExplicitBackprop:
         layers = list(getattr(model, "layers", ()))
         if not layers or not all(hasattr(l, "activation") and hasattr(l, "weight") for l in layers):
             raise TypeError("explicit backpropagation needs a torchann net (SingleLayerNet, "
-                            f"TwoLayerNet or MLP), got {type(model).__name__}")
+                            f"TwoLayerNet, MLP or Ensemble), got {type(model).__name__}")
         prefix = {id(module): name for name, module in model.named_modules()}
         self.layers = layers
         self.names = [name for layer in layers
                       for name in (f"{prefix[id(layer)]}.weight", f"{prefix[id(layer)]}.bias")]
         self._g = [get_activation(layer.activation, builtin=True) for layer in layers]
         self._delta = [_DELTA_RULES[layer.activation] for layer in layers]
+        # An Ensemble's layers hold K members' weights as (K, n_in, n_out): the same
+        # equations, with batched matrix products over the leading member dimension.
+        batched = layers[0].weight.ndim == 3
+        self._affine = torch.baddbmm if batched else torch.addmm
+        self._matmul = torch.bmm if batched else torch.mm
 
     @torch.no_grad()
     def forward(self, inputs: torch.Tensor) -> list[torch.Tensor]:
         """Step I: a_l = g_l(a_{l−1} W_l + b_l) for every layer, keeping every a_l."""
+        if self._affine is torch.baddbmm and inputs.ndim == 2:  # one input row set for all
+            inputs = inputs.expand(self.layers[0].weight.shape[0], *inputs.shape)
         activations = [inputs]
         a = inputs
         for layer, g in zip(self.layers, self._g):
-            a = g(torch.addmm(layer.bias, a, layer.weight))  # (B, n_out)
+            a = g(self._affine(layer.bias, a, layer.weight))  # (B, n_out) or (K, B, n_out)
             activations.append(a)
         return activations
 
     @torch.no_grad()
     def backward(self, activations: list[torch.Tensor], targets: torch.Tensor):
-        """Step II: the error signals δ_L .. δ_1; returns (deltas in layer order, loss)."""
+        """Step II: the error signals δ_L .. δ_1; returns (deltas in layer order, loss).
+
+        The loss is a 0-dim tensor, or one per member (K,) for an Ensemble.
+        """
         output = activations[-1]
         error = output - targets                              # ∂E/∂a_L = a_L − t, (B, n_out)
-        batch = output.shape[0]
-        loss = error.square().sum() * (0.5 / batch)           # mean over rows of ½ Σ_k (a − t)²
+        batch = output.shape[-2]
+        loss = error.square().sum(dim=(-2, -1)) * (0.5 / batch)  # mean over rows of ½ Σ_k (a − t)²
         if batch > 1:
             error = error / batch                             # the loss is a mean over rows
         delta = self._delta[-1](error, output)                # δ_L = g_L'(z_L) ⊙ (a_L − t)
         deltas = [delta]
         for l in range(len(self.layers) - 2, -1, -1):         # l = L−1 .. 1 (0-based here)
-            incoming = torch.mm(delta, self.layers[l + 1].weight.t())   # δ_{l+1} W_{l+1}ᵀ
-            delta = self._delta[l](incoming, activations[l + 1])        # ⊙ g_l'(z_l)
+            incoming = _times_transpose(delta, self.layers[l + 1].weight, self._matmul)
+            delta = self._delta[l](incoming, activations[l + 1])  # δ_{l+1} W_{l+1}ᵀ ⊙ g_l'(z_l)
             deltas.append(delta)
         deltas.reverse()
         return deltas, loss
@@ -119,9 +147,11 @@ class ExplicitBackprop:
         """Step III: [∂E/∂W_1, ∂E/∂b_1, ∂E/∂W_2, ...] in ``model.parameters()`` order."""
         grads = []
         for a_in, delta in zip(activations[:-1], deltas):
-            grads.append(torch.mm(a_in.t(), delta))            # a_{l−1}ᵀ δ_l: (n_in, n_out)
-            grads.append(delta if delta.shape[0] == 1          # δ_l summed over the rows
-                         else delta.sum(dim=0, keepdim=True))  # (1, n_out)
+            if a_in.ndim < delta.ndim:                          # one input shared by all members
+                a_in = a_in.expand(delta.shape[0], *a_in.shape)
+            grads.append(_transpose_times(a_in, delta, self._matmul))  # a_{l−1}ᵀ δ_l
+            grads.append(delta if delta.shape[-2] == 1           # δ_l summed over the rows
+                         else delta.sum(dim=-2, keepdim=True))   # (1, n_out) or (K, 1, n_out)
         return grads
 
     def loss_and_gradients(self, inputs: torch.Tensor, targets: torch.Tensor):

@@ -1,0 +1,347 @@
+"""The seed's open questions, answered with numbers: thousands of random restarts at once.
+
+Whether a run of the seed's experiments succeeds depends on its random start.
+This trains K restarts (default 1,000) of each configuration as one batched
+:class:`~torchann.ensemble.Ensemble` (our custom activation Functions inside,
+the same manual SGD as ``fit``) on the seed's dataset for each task, and reports
+how often they succeed:
+
+* XOR and ring: the fraction of restarts that reach the seed experiments' bar
+  (training accuracy >= 97% for XOR, >= 94% for the ring) as a function of the
+  number of hidden units (1-8) and of the learning rate (with 3 hidden units);
+* 2.5 + sin(x) and |x|: the fraction whose curve ends within MSE 0.1 of the
+  true f, with the seed's annealing (0.99 per epoch) and without it (1.0).
+
+Everything else is the seed's setting (online updates in the data's fixed
+order, the seed's epochs). Writes, into ``runs/restarts/<time>/``:
+``members.csv`` (one row per restart), ``configurations.csv`` and
+``summary.json`` (success rates), ``loss_curves.csv.gz`` (tidy: every
+``--curve-every`` epochs), ``success_rates.png``, ``final_losses.png`` (the
+plateaus and local minima show as separate modes), ``members.png`` (stuck
+restarts' decision regions next to solved ones), and TensorBoard's HParams
+view (one row per configuration).
+
+    python -m experiments.restarts [--restarts 1000] [--engine explicit]
+    torchrun --nproc-per-node 2 -m experiments.restarts   # members split over 2 processes
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import torch  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from experiments.common import DTYPES, new_output_dir  # noqa: E402
+from torchann import data  # noqa: E402
+from torchann.checks import resolve_device  # noqa: E402
+from torchann.distributed import (finish, gather_members, init_from_environment,  # noqa: E402
+                                  rank_and_size, shard)
+from torchann.ensemble import Ensemble  # noqa: E402
+from torchann.ensemble_fit import fit_ensemble  # noqa: E402
+from torchann.plots import loss_histogram_figure, members_figure, success_rate_figure  # noqa: E402
+from torchann.runs import write_json  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Task:
+    make_data: Callable[[], tuple[torch.Tensor, torch.Tensor]]
+    hidden: str
+    output: str
+    lr: float
+    epochs: int
+    anneal: float
+    accuracy_bar: float | None = None        # classification: success = accuracy >= bar
+    target: str | None = None                # regression: success = fit MSE to f < 0.1
+
+
+TASKS = {
+    "xor": Task(lambda: data.logic_gate("xor", seed=0), "sigmoid", "sigmoid", 2.0, 300, 1.0, 0.97),
+    "ring": Task(lambda: data.ring(seed=0), "sigmoid", "sigmoid", 2.0, 300, 1.0, 0.94),
+    "sin": Task(lambda: data.regression("sin", seed=1), "tanh", "identity", 0.15, 200, 0.99,
+                target="sin"),
+    "abs": Task(lambda: data.regression("abs", seed=1), "tanh", "identity", 0.15, 200, 0.99,
+                target="abs"),
+}
+FIT_MSE_BAR = 0.1
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m experiments.restarts",
+                                     description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--restarts", type=int, default=1000, help="random starts per configuration")
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--hidden", type=int, nargs="+", default=list(range(1, 9)),
+                        help="hidden-unit counts to sweep (XOR and ring)")
+    parser.add_argument("--lrs", type=float, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
+                        help="learning rates to sweep (XOR and ring, 3 hidden units)")
+    parser.add_argument("--epochs-scale", type=float, default=1.0,
+                        help="multiply every task's epochs (e.g. 0.1 for a quick look)")
+    parser.add_argument("--engine", choices=["autograd", "explicit"], default="autograd",
+                        help="autograd = our custom Functions; explicit = the derivation (faster)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    parser.add_argument("--curve-every", type=int, default=10,
+                        help="epochs between the loss-curve points saved per restart")
+    out = parser.add_argument_group("output")
+    out.add_argument("--logdir", default="runs")
+    out.add_argument("--run-name", default=None)
+    out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false")
+    out.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def jobs(args) -> list[dict]:
+    """Every configuration to train, grouped into ensembles (one per architecture)."""
+    planned = []
+    for name in args.tasks:
+        task = TASKS[name]
+        if task.accuracy_bar is not None:
+            for hidden in args.hidden:
+                planned.append({"task": name, "sweep": "hidden", "hidden": hidden,
+                                "lrs": [task.lr], "anneals": [task.anneal]})
+            planned.append({"task": name, "sweep": "lr", "hidden": 3, "lrs": list(args.lrs),
+                            "anneals": [task.anneal]})
+        else:
+            planned.append({"task": name, "sweep": "anneal", "hidden": 3, "lrs": [task.lr],
+                            "anneals": [task.anneal, 1.0]})
+    return planned
+
+
+def run_job(job: dict, args, device, dtype) -> dict:
+    """Train one ensemble (this rank's share of it) and return the gathered per-member results."""
+    task = TASKS[job["task"]]
+    K = args.restarts
+    settings = [(lr, anneal) for lr in job["lrs"] for anneal in job["anneals"]]
+    seeds = [s for _ in settings for s in range(K)]                 # member -> init seed
+    member_lr = [lr for lr, _ in settings for _ in range(K)]
+    member_anneal = [anneal for _, anneal in settings for _ in range(K)]
+    rank, size = rank_and_size()
+    mine = shard(len(seeds), rank, size)
+    inputs, targets = task.make_data()
+    epochs = max(1, round(task.epochs * args.epochs_scale))
+    ensemble = Ensemble([inputs.shape[1], job["hidden"], 1], task.hidden, task.output,
+                        seeds=[seeds[i] for i in mine], dtype=dtype, device=device)
+    history = fit_ensemble(ensemble, inputs, targets, lr=[member_lr[i] for i in mine],
+                           anneal=[member_anneal[i] for i in mine], epochs=epochs,
+                           engine=args.engine)
+    result = {
+        "loss": gather_members(history.stacked("loss")),                      # (epochs, M)
+        "final_loss": gather_members(history.final_loss),
+        "diverged_at": gather_members(history.diverged_at),
+        "params": [gather_members(p.detach().cpu(), dim=0) for p in ensemble.parameters()],
+    }
+    if task.accuracy_bar is not None:
+        result["final_accuracy"] = gather_members(history.final_accuracy)
+        result["first_100"] = gather_members(history.first_epoch_reaching(1.0))
+        result["success"] = result["final_accuracy"] >= task.accuracy_bar
+    else:
+        f = data.regression_function(task.target)
+        grid = torch.linspace(-5, 5, 100, dtype=dtype, device=device).unsqueeze(1)
+        with torch.no_grad():
+            mse = ((ensemble(grid) - f(grid)) ** 2).mean(dim=(1, 2)).double().cpu()
+        result["fit_mse"] = gather_members(mse)
+        result["success"] = result["fit_mse"] < FIT_MSE_BAR
+    result.update(seeds=seeds, lr=member_lr, anneal=member_anneal, epochs=epochs,
+                  seconds=history.seconds, members=len(seeds), steps=history.steps)
+    return result
+
+
+def configuration_id(job: dict, lr: float, anneal: float) -> str:
+    return f"{job['task']}_h{job['hidden']}_lr{lr:g}_anneal{anneal:g}"
+
+
+def main(argv=None) -> dict:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.restarts < 1:
+        parser.error(f"argument --restarts: must be at least 1, got {args.restarts}")
+    if any(h < 1 for h in args.hidden):
+        parser.error("argument --hidden: every hidden-unit count must be at least 1")
+    if any(not lr > 0 for lr in args.lrs):
+        parser.error("argument --lrs: every learning rate must be > 0")
+    if not args.epochs_scale > 0:
+        parser.error(f"argument --epochs-scale: must be > 0, got {args.epochs_scale}")
+    if args.curve_every < 1:
+        parser.error(f"argument --curve-every: must be at least 1, got {args.curve_every}")
+    try:
+        device = resolve_device(args.device)
+    except ValueError as error:
+        parser.error(str(error))
+    dtype = DTYPES[args.dtype]
+    distributed = init_from_environment(device)
+    rank, size = rank_and_size()
+    lead = rank == 0
+    run_dir = new_output_dir(parser, "restarts", args) if lead else None
+
+    planned = jobs(args)
+    results = []
+    start = time.perf_counter()
+    progress = tqdm(planned, desc="sweep", unit="ensemble", disable=not lead or args.quiet,
+                    file=sys.stderr)
+    for job in progress:
+        progress.set_postfix_str(f"{job['task']} {job['sweep']} h={job['hidden']}")
+        results.append((job, run_job(job, args, device, dtype)))
+    seconds = time.perf_counter() - start
+    summary = None
+    if lead:
+        summary = write_outputs(run_dir, args, results, seconds, size)
+    if distributed:
+        finish()
+    return summary
+
+
+def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) -> dict:
+    configurations, member_rows = [], []
+    curves_path = run_dir / "loss_curves.csv.gz"
+    with gzip.open(curves_path, "wt", newline="") as curves_file:
+        curves = csv.writer(curves_file)
+        curves.writerow(["configuration", "seed", "epoch", "loss"])
+        for job, r in results:
+            K = args.restarts
+            for block, (lr, anneal) in enumerate(
+                    [(lr, a) for lr in job["lrs"] for a in job["anneals"]]):
+                cid = configuration_id(job, lr, anneal)
+                members = range(block * K, (block + 1) * K)
+                success = r["success"][block * K:(block + 1) * K]
+                configurations.append({
+                    "configuration": cid, "task": job["task"], "sweep": job["sweep"],
+                    "hidden": job["hidden"], "lr": lr, "anneal": anneal, "restarts": K,
+                    "epochs": r["epochs"], "success_rate": float(success.double().mean()),
+                    "median_final_loss": float(r["final_loss"][block * K:(block + 1) * K].median()),
+                })
+                for m in members:
+                    row = {"configuration": cid, "task": job["task"], "hidden": job["hidden"],
+                           "lr": lr, "anneal": anneal, "seed": r["seeds"][m],
+                           "final_loss": float(r["final_loss"][m]),
+                           "success": bool(r["success"][m]),
+                           "diverged_at_epoch": int(r["diverged_at"][m])}
+                    if "final_accuracy" in r:
+                        row["final_accuracy"] = float(r["final_accuracy"][m])
+                        row["first_epoch_100pct"] = int(r["first_100"][m])
+                    else:
+                        row["fit_mse"] = float(r["fit_mse"][m])
+                    member_rows.append(row)
+                    for e in range(args.curve_every - 1, r["epochs"], args.curve_every):
+                        curves.writerow([cid, r["seeds"][m], e + 1, f"{float(r['loss'][e, m]):.6g}"])
+    fields = ["configuration", "task", "hidden", "lr", "anneal", "seed", "final_loss",
+              "final_accuracy", "first_epoch_100pct", "fit_mse", "success", "diverged_at_epoch"]
+    with open(run_dir / "members.csv", "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(member_rows)
+    with open(run_dir / "configurations.csv", "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(configurations[0]))
+        writer.writeheader()
+        writer.writerows(configurations)
+
+    figures = make_figures(run_dir, args, results, configurations)
+    member_steps = sum(r["members"] * r["steps"] for _, r in results)
+    summary = {"experiment": "restarts", "run_dir": str(run_dir), "restarts": args.restarts,
+               "engine": args.engine, "dtype": args.dtype, "processes": processes,
+               "seconds": seconds, "member_steps": member_steps,
+               "member_steps_per_second": member_steps / seconds if seconds else None,
+               "configurations": configurations, "files": {
+                   "members": str(run_dir / "members.csv"),
+                   "configurations": str(run_dir / "configurations.csv"),
+                   "loss_curves": str(curves_path), **figures}}
+    write_json(run_dir / "summary.json", summary)
+    if args.tensorboard:
+        write_tensorboard(run_dir, configurations, figures)
+    if not args.quiet:
+        print(f"\n{len(member_rows):,} restarts in {seconds:.1f} s "
+              f"({summary['member_steps_per_second']:,.0f} member-steps/s, {processes} process(es))")
+        print(f"{'configuration':<32}{'success':>9}{'median final loss':>20}")
+        for c in configurations:
+            print(f"{c['configuration']:<32}{100 * c['success_rate']:>8.1f}%"
+                  f"{c['median_final_loss']:>20.4g}")
+        print(f"Wrote {run_dir}/: members.csv, configurations.csv, loss_curves.csv.gz, "
+              "summary.json, success_rates.png, final_losses.png, members.png")
+    return summary
+
+
+def make_figures(run_dir: Path, args, results, configurations) -> dict:
+    panels: dict[str, dict] = {}
+    for sweep, label in (("hidden", "hidden units"), ("lr", "learning rate (3 hidden units)")):
+        for task in ("xor", "ring"):
+            rows = [c for c in configurations if c["task"] == task and c["sweep"] == sweep]
+            if rows:
+                key = "hidden" if sweep == "hidden" else "lr"
+                panels.setdefault(label, {})[task] = ([c[key] for c in rows],
+                                                      [c["success_rate"] for c in rows])
+    regression = [c for c in configurations if c["sweep"] == "anneal"]
+    if regression:
+        label = "annealing factor (1 = none)"
+        for task in ("sin", "abs"):
+            rows = [c for c in regression if c["task"] == task]
+            if rows:
+                panels.setdefault(label, {})[task] = ([c["anneal"] for c in rows],
+                                                      [c["success_rate"] for c in rows])
+    files = {}
+    if panels:
+        figure = success_rate_figure(panels, f"How often a random start succeeds "
+                                             f"({args.restarts} restarts per point)")
+        figure.savefig(run_dir / "success_rates.png", dpi=100)
+        files["success_rates"] = str(run_dir / "success_rates.png")
+
+    finals, panel_nets, panel_labels, panel_data = {}, [], [], None
+    for job, r in results:
+        default = TASKS[job["task"]]
+        if job["sweep"] in ("hidden", "anneal") and job["hidden"] == 3:
+            finals[job["task"]] = r["final_loss"][:args.restarts].tolist()
+        if job["task"] == "xor" and job["sweep"] == "hidden" and job["hidden"] == 3:
+            solved = [m for m in range(args.restarts) if r["success"][m]][:4]
+            stuck = [m for m in range(args.restarts) if not r["success"][m]][:4]
+            sizes = [2, 3, 1]
+            template = Ensemble(sizes, default.hidden, default.output, seeds=[0])
+            for m, tag in [(m, "solved") for m in solved] + [(m, "stuck") for m in stuck]:
+                net = template.member(0)
+                with torch.no_grad():
+                    for p, gathered in zip(net.parameters(), r["params"]):
+                        p.copy_(gathered[m])
+                accuracy = float(r["final_accuracy"][m])
+                panel_nets.append(net)
+                panel_labels.append(f"seed {r['seeds'][m]}: {tag}, {100 * accuracy:.0f}%")
+            panel_data = default.make_data()
+    if finals:
+        figure = loss_histogram_figure(finals, "Final loss of every restart (3 hidden units)")
+        figure.savefig(run_dir / "final_losses.png", dpi=100)
+        files["final_losses"] = str(run_dir / "final_losses.png")
+    if panel_nets:
+        figure = members_figure(panel_nets, panel_labels, *panel_data,
+                                title="XOR, 3 hidden units: solved restarts and stuck ones")
+        figure.savefig(run_dir / "members.png", dpi=100)
+        files["members"] = str(run_dir / "members.png")
+    return files
+
+
+def write_tensorboard(run_dir: Path, configurations, figures) -> None:
+    from torchann.tensorboard import TensorBoardLogger
+    for c in configurations:
+        with TensorBoardLogger(run_dir / "hparams" / c["configuration"]) as logger:
+            logger.add_hparams({k: c[k] for k in ("task", "sweep", "hidden", "lr", "anneal",
+                                                  "restarts", "epochs")},
+                               {"hparam/success_rate": c["success_rate"],
+                                "hparam/median_final_loss": c["median_final_loss"]})
+    import matplotlib.image
+    with TensorBoardLogger(run_dir) as logger:
+        for name, path in figures.items():
+            image = matplotlib.image.imread(path)[..., :3]
+            logger.writer.add_image(f"restarts/{name}", (image * 255).astype("uint8"), 0,
+                                    dataformats="HWC")
+
+
+if __name__ == "__main__":
+    main()

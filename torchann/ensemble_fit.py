@@ -1,0 +1,198 @@
+"""Train every member of an :class:`~torchann.ensemble.Ensemble` at once.
+
+The same manual gradient descent as :func:`torchann.fit` (the seed's four
+steps, online by default), applied to K members in batched tensor operations.
+Each member may have its own learning rate and annealing factor, so a
+hyperparameter sweep is just more members. Member k ends with the parameters
+that ``fit`` would give the network ``ensemble.member(k)`` trained alone with
+the same seed, settings and data order (tested to 1e-12 in float64).
+
+Data order (``shuffle``): ``False`` keeps the given order every epoch (the
+seed's, as ``fit(shuffle=False)``); ``"shared"`` draws one order per epoch from
+``seed`` for all members (as ``fit(shuffle=True, seed=seed)``); ``"member"``
+gives member k its own order from its own seed (as
+``fit(shuffle=True, seed=seeds[k])``).
+
+A member whose loss or parameters stop being finite is put back to its state
+before that epoch and frozen (learning rate 0); the others train on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import torch
+
+from torchann.backprop import ExplicitBackprop
+from torchann.checks import (as_training_data, check_anneal, check_batch_size,
+                             check_learning_rate, check_positive_int)
+from torchann.ensemble import Ensemble
+from torchann.metrics import class_coding
+from torchann.train import lr_at
+
+__all__ = ["EnsembleHistory", "EnsembleEpochEnd", "fit_ensemble", "per_member"]
+
+ORDERS = (False, "shared", "member")
+
+
+@dataclass
+class EnsembleHistory:
+    """Per-epoch, per-member record: ``loss``, ``lr`` and ``accuracy`` are (epochs, K)."""
+
+    loss: list[torch.Tensor] = field(default_factory=list)
+    lr: list[torch.Tensor] = field(default_factory=list)
+    accuracy: list[torch.Tensor] = field(default_factory=list)
+    diverged_at: torch.Tensor | None = None   # (K,) epoch a member diverged, 0 = never
+    seconds: float = 0.0
+    steps: int = 0                            # updates per member
+
+    def stacked(self, name: str) -> torch.Tensor:
+        values = getattr(self, name)
+        return torch.stack(values) if values else torch.empty(0)
+
+    @property
+    def final_loss(self) -> torch.Tensor:
+        return self.loss[-1]
+
+    @property
+    def final_accuracy(self) -> torch.Tensor | None:
+        return self.accuracy[-1] if self.accuracy else None
+
+    def first_epoch_reaching(self, accuracy: float = 1.0) -> torch.Tensor:
+        """(K,) first epoch (from 1) whose training accuracy was >= ``accuracy``; 0 = never."""
+        if not self.accuracy:
+            raise ValueError("no accuracy was recorded (targets are not class labels)")
+        reached = self.stacked("accuracy") >= accuracy           # (epochs, K)
+        first = reached.int().argmax(dim=0) + 1
+        return torch.where(reached.any(dim=0), first, torch.zeros_like(first))
+
+
+@dataclass
+class EnsembleEpochEnd:
+    epoch: int
+    epochs: int
+    loss: torch.Tensor
+    accuracy: torch.Tensor | None
+    model: Ensemble
+    history: EnsembleHistory
+
+
+def per_member(name: str, value, members: int, check) -> torch.Tensor:
+    """A (K,) float64 tensor from one number or one number per member, each validated."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return torch.full((members,), check(value), dtype=torch.float64)
+    values = [check(v) for v in (value.tolist() if isinstance(value, torch.Tensor) else value)]
+    if len(values) != members:
+        raise ValueError(f"{name} has {len(values)} values but the ensemble has {members} members")
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
+                 batch_size: int | None = 1, anneal=1.0, shuffle=False, seed: int = 0,
+                 engine: str = "autograd",
+                 callback: Callable[[EnsembleEpochEnd], None] | None = None) -> EnsembleHistory:
+    """Train all members of ``ensemble`` in place; see the module docstring.
+
+    ``lr`` and ``anneal`` are one number or one per member. ``engine`` is
+    ``"autograd"`` (our Functions; for torch's built-ins build the ensemble with
+    ``builtin=True``) or ``"explicit"`` (the derivation, no autograd graph).
+    """
+    if not isinstance(ensemble, Ensemble):
+        raise TypeError(f"fit_ensemble trains an Ensemble, got {type(ensemble).__name__}")
+    K = ensemble.members
+    lr0 = per_member("lr", lr, K, check_learning_rate)
+    anneal = per_member("anneal", anneal, K, check_anneal)
+    epochs = check_positive_int("epochs", epochs)
+    if shuffle not in ORDERS:
+        raise ValueError(f"shuffle must be one of False, 'shared', 'member'; got {shuffle!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    if engine not in ("autograd", "explicit"):
+        raise ValueError(f"unknown engine {engine!r} for an ensemble; valid engines are: "
+                         "autograd, explicit (use builtin=True for torch's built-in ops)")
+    inputs, targets = as_training_data(ensemble, inputs, targets)
+    n = inputs.shape[0]
+    batch_size = check_batch_size(batch_size, n)
+    coding = class_coding(targets)
+    device, dtype = inputs.device, inputs.dtype
+
+    params = list(ensemble.parameters())
+    explicit = ExplicitBackprop(ensemble) if engine == "explicit" else None
+    sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
+                         dtype=dtype, device=device).unsqueeze(1)       # (batches, 1)
+    shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
+    frozen = torch.zeros(K, dtype=torch.bool)
+    history = EnsembleHistory(diverged_at=torch.zeros(K, dtype=torch.long))
+    if shuffle == "shared":
+        generators = [torch.Generator().manual_seed(seed)]
+    elif shuffle == "member":
+        generators = [torch.Generator().manual_seed(s) for s in ensemble.seeds]
+    if not shuffle:
+        fixed = list(zip(inputs.split(batch_size), targets.split(batch_size)))
+
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        rates = lr_at(epoch, lr0, anneal).masked_fill(frozen, 0.0)      # (K,) η of each member
+        rate = rates.to(device=device, dtype=dtype).view(K, 1, 1)
+        scalar_rate = float(rates[0]) if shared_rate and not frozen.any() else None
+        if shuffle == "shared":
+            order = torch.randperm(n, generator=generators[0]).to(device)
+            batches = zip(inputs[order].split(batch_size), targets[order].split(batch_size))
+        elif shuffle == "member":
+            orders = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
+            batches = zip(inputs[orders].split(batch_size, dim=1),     # (K, B, n_in)
+                          targets[orders].split(batch_size, dim=1))
+        else:
+            batches = fixed
+        before = [p.detach().clone() for p in params]
+        losses = []
+        for x, t in batches:
+            # I-III: forward, backpropagate, gradients -- for every member at once
+            if explicit is not None:
+                loss, grads = explicit.loss_and_gradients(x, t)           # loss: (K,)
+            else:
+                out = ensemble(x)                                         # (K, B, n_out)
+                loss = (out - t).square().sum(dim=(1, 2)) * (0.5 / out.shape[1])
+                grads = torch.autograd.grad(loss.sum(), params)  # members are independent
+                loss = loss.detach()
+            # IV: p ← p − η_k ∂E_k/∂p for each member k
+            with torch.no_grad():
+                if scalar_rate is not None:
+                    torch._foreach_add_(params, grads, alpha=-scalar_rate)
+                else:
+                    for p, g in zip(params, grads):
+                        p.addcmul_(rate, g, value=-1.0)
+            losses.append(loss)
+        history.steps += len(losses)
+
+        epoch_loss = (torch.stack(losses) * sizes).sum(dim=0).cpu() / n  # (K,)
+        finite = torch.isfinite(epoch_loss)
+        for p in params:
+            finite &= torch.isfinite(p.detach()).flatten(1).all(dim=1).cpu()
+        broken = ~finite & ~frozen
+        if broken.any():  # put those members back to the start of the epoch and freeze them
+            with torch.no_grad():
+                for p, old in zip(params, before):
+                    p[broken.to(device)] = old[broken.to(device)]
+            frozen |= broken
+            history.diverged_at[broken] = epoch + 1
+        epoch_accuracy = None
+        if coding is not None:
+            with torch.no_grad():
+                out = ensemble(inputs)
+            if out.shape[2] > 1:
+                hits = out.argmax(dim=2) == targets.argmax(dim=1)
+            else:
+                midpoint = sum(coding) / 2
+                hits = (out[:, :, 0] > midpoint) == (targets[:, 0] > midpoint)
+            epoch_accuracy = hits.double().mean(dim=1).cpu()
+            history.accuracy.append(epoch_accuracy)
+        history.loss.append(epoch_loss.double())
+        history.lr.append(rates.clone())
+        history.seconds = time.perf_counter() - start
+        if callback is not None:
+            callback(EnsembleEpochEnd(epoch + 1, epochs, epoch_loss, epoch_accuracy, ensemble,
+                                      history))
+    return history
