@@ -13,5 +13,8 @@ EXPERIMENTS = {
     "regression": "Figures 12-13: 2.5 + sin(x) or |x| with 3 tanh units and annealing; --target",
     "backprop_steps": "the derivation post live: the four steps' numbers for one observation, three engines side by side",
     "restarts": "thousands of random restarts at once: success rate vs hidden units, learning rate, annealing",
+    "digits": "an MLP on real handwritten digits: test accuracy, confusion matrix, mistakes, first-layer weights",
+    "generalization": "train vs test error from 1 to 256 hidden units, with a full and a small training set",
+    "init_saturation": "why the seed's U(-0.5, 0.5) weights saturate sigmoid units in wide layers",
     "all": "every figure above into one folder, with a progress bar",
 }

@@ -60,7 +60,7 @@ class TrainingConfig:
         return DTYPES[self.dtype]
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -70,7 +70,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_int(text: str) -> int:
+def non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -103,7 +103,7 @@ def _anneal(text: str) -> float:
 def _batch_size(text: str) -> int | None:
     if text.strip().lower() == "full":
         return None
-    return _positive_int(text)
+    return positive_int(text)
 
 
 def non_negative_float(text: str) -> float:
@@ -122,11 +122,11 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     parser = argparse.ArgumentParser(prog=prog, description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train = parser.add_argument_group("training")
-    train.add_argument("--epochs", type=_positive_int, default=epochs, help="passes through the data")
+    train.add_argument("--epochs", type=positive_int, default=epochs, help="passes through the data")
     train.add_argument("--lr", type=_learning_rate, default=lr, help="initial learning rate η")
     train.add_argument("--anneal", type=_anneal, default=anneal,
                        help="η is multiplied by this after every epoch (1 = constant)")
-    train.add_argument("--hidden", type=_positive_int, default=hidden, help="hidden units")
+    train.add_argument("--hidden", type=positive_int, default=hidden, help="hidden units")
     train.add_argument("--batch-size", type=_batch_size, default=1,
                        help="observations per update: 1 = online (the seed's), 'full' = whole set")
     train.add_argument("--seed", type=int, default=0,
@@ -139,14 +139,14 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     out.add_argument("--run-name", default=None, help="run folder name (default: the start time)")
     out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
                      help="write no TensorBoard events (figure and summary.json are still written)")
-    out.add_argument("--image-every", type=_non_negative_int, default=None,
+    out.add_argument("--image-every", type=non_negative_int, default=None,
                      help="log the figure to TensorBoard every K epochs (0 = final figure only; "
                           "default: about 6 images per run)")
     out.add_argument("--animate", action="store_true",
                      help="also save learning.gif, the figure evolving as the net learns")
-    out.add_argument("--frame-every", type=_positive_int, default=None,
+    out.add_argument("--frame-every", type=positive_int, default=None,
                      help="epochs between animation frames (default: about 40 frames per run)")
-    out.add_argument("--checkpoint-every", type=_non_negative_int, default=0, metavar="N",
+    out.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="N",
                      help="also write RUN/checkpoint.pt every N epochs (it is always written "
                           "at the end, on Ctrl-C and on divergence)")
     out.add_argument("--resume", default=None, metavar="RUN_DIR",
@@ -266,7 +266,8 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                      targets, *, draw: Callable[..., None], title: str, shuffle: bool = False,
                      extra: dict | None = None,
                      measure: Callable[[torch.nn.Module], dict] | None = None,
-                     resume: dict | None = None, command: str | None = None) -> dict:
+                     resume: dict | None = None, command: str | None = None,
+                     fit_options: dict | None = None) -> dict:
     """Train ``model`` with ``fit`` and record the run in ``run_dir``.
 
     ``draw(figure, state, loss_ylim=None)`` draws the experiment's picture of a
@@ -296,7 +297,8 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         from torchann.tensorboard import TensorBoardLogger  # imported lazily: it is slow
         logger = TensorBoardLogger(run_dir, image_every=_every(config.image_every, config.epochs, 6),
                                    figure_fn=figure_of, image_tag=f"{experiment}/figure",
-                                   purge_step=None if resume is None else resume["epoch"] + 1)
+                                   purge_step=None if resume is None else resume["epoch"] + 1,
+                                   loss=(fit_options or {}).get("loss", "squared"))
         callbacks.append(Timed(logger))
     if config.animate:
         snapshots = Snapshots(_every(config.frame_every, config.epochs, 40))
@@ -321,7 +323,8 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
             history = fit(model, inputs, targets, lr=config.lr, epochs=config.epochs,
                           batch_size=config.batch_size, anneal=config.anneal, shuffle=shuffle,
                           seed=config.seed, callback=callbacks, checkpoint=checkpoint,
-                          checkpoint_every=config.checkpoint_every, resume=resume, config=record)
+                          checkpoint_every=config.checkpoint_every, resume=resume, config=record,
+                          **(fit_options or {}))
         except TrainingDiverged as error:
             print(f"error: {error} The last good state is in {checkpoint}.", file=sys.stderr)
             raise SystemExit(1) from None
@@ -415,7 +418,7 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
 def add_corner_data_flags(parser: argparse.ArgumentParser) -> None:
     """--repeats and --noise: how the seed builds its noisy point clouds."""
     group = parser.add_argument_group("data")
-    group.add_argument("--repeats", type=_positive_int, default=30, help="copies of each point")
+    group.add_argument("--repeats", type=positive_int, default=30, help="copies of each point")
     group.add_argument("--noise", type=non_negative_float, default=0.15,
                        help="standard deviation of the Gaussian jitter")
 

@@ -160,7 +160,7 @@ def run_job(job: dict, args, device, dtype) -> dict:
 
 
 def configuration_id(job: dict, lr: float, anneal: float) -> str:
-    return f"{job['task']}_h{job['hidden']}_lr{lr:g}_anneal{anneal:g}"
+    return f"{job['task']}_{job['sweep']}-sweep_h{job['hidden']}_lr{lr:g}_anneal{anneal:g}"
 
 
 def main(argv=None) -> dict:
@@ -263,9 +263,9 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
     if not args.quiet:
         print(f"\n{len(member_rows):,} restarts in {seconds:.1f} s "
               f"({summary['member_steps_per_second']:,.0f} member-steps/s, {processes} process(es))")
-        print(f"{'configuration':<32}{'success':>9}{'median final loss':>20}")
+        print(f"{'configuration':<44}{'success':>9}{'median final loss':>20}")
         for c in configurations:
-            print(f"{c['configuration']:<32}{100 * c['success_rate']:>8.1f}%"
+            print(f"{c['configuration']:<44}{100 * c['success_rate']:>8.1f}%"
                   f"{c['median_final_loss']:>20.4g}")
         print(f"Wrote {run_dir}/: members.csv, configurations.csv, loss_curves.csv.gz, "
               "summary.json, success_rates.png, final_losses.png, members.png")

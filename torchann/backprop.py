@@ -52,6 +52,8 @@ _DELTA_RULES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
     "tanh": lambda incoming, a: _TANH_BACKWARD(incoming, a),            # × (1 − a²)
     "relu": lambda incoming, a: _THRESHOLD_BACKWARD(incoming, a, 0),    # × [a > 0]
     "softplus": lambda incoming, a: incoming * -torch.expm1(-a),        # × (1 − e^−a)
+    # softmax couples a layer's units: (∂s/∂z)ᵀ incoming = s ⊙ (incoming − Σ_j incoming_j s_j)
+    "softmax": lambda incoming, s: s * (incoming - (incoming * s).sum(dim=-1, keepdim=True)),
 }
 
 
@@ -73,6 +75,33 @@ def _transpose_times(a_in: torch.Tensor, delta: torch.Tensor, matmul) -> torch.T
     return matmul(a_in.transpose(-1, -2), delta)
 
 
+def _squared(a, t, activation, delta_rule):
+    """E = ½ Σ (a − t)²: ∂E/∂a = a − t, so δ_L = g'(z_L) ⊙ (a_L − t). Returns (2E summed, δ_L)."""
+    error = a - t
+    return error.square().sum(dim=(-2, -1)), delta_rule(error, a)
+
+
+def _binary_cross_entropy(a, t, activation, delta_rule):
+    """E = −Σ [t log a + (1 − t) log(1 − a)]; with a sigmoid output δ_L = a − t exactly."""
+    tiny = torch.finfo(a.dtype).tiny
+    value = -(t * a.clamp_min(tiny).log() + (1 - t) * (1 - a).clamp_min(tiny).log()).sum(dim=(-2, -1))
+    if activation == "sigmoid":          # a(1 − a) from σ' cancels the denominator
+        return value, a - t
+    return value, delta_rule((a - t) / (a * (1 - a)).clamp_min(tiny), a)
+
+
+def _cross_entropy(a, t, activation, delta_rule):
+    """E = −Σ t log a; with a softmax output δ_L = s − t exactly."""
+    tiny = torch.finfo(a.dtype).tiny
+    value = -(t * a.clamp_min(tiny).log()).sum(dim=(-2, -1))
+    if activation == "softmax":          # the softmax Jacobian turns −t/s into s − t (Σ t = 1)
+        return value, a - t
+    return value, delta_rule(-t / a.clamp_min(tiny), a)
+
+
+_OUTPUT_ERROR = {"squared": _squared, "bce": _binary_cross_entropy, "ce": _cross_entropy}
+
+
 @dataclass
 class Backprop:
     """Everything one pass of the derivation computed, for a learner to inspect.
@@ -91,7 +120,10 @@ class Backprop:
 class ExplicitBackprop:
     """The derivation bound to one model's layers, ready to run many times (as ``fit`` does)."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, loss: str = "squared"):
+        if loss not in _OUTPUT_ERROR:
+            raise ValueError(f"unknown loss {loss!r}; valid losses are: {', '.join(_OUTPUT_ERROR)}")
+        self.loss = loss
         layers = list(getattr(model, "layers", ()))
         if not layers or not all(hasattr(l, "activation") and hasattr(l, "weight") for l in layers):
             raise TypeError("explicit backpropagation needs a torchann net (SingleLayerNet, "
@@ -127,12 +159,13 @@ class ExplicitBackprop:
         The loss is a 0-dim tensor, or one per member (K,) for an Ensemble.
         """
         output = activations[-1]
-        error = output - targets                              # ∂E/∂a_L = a_L − t, (B, n_out)
         batch = output.shape[-2]
-        loss = error.square().sum(dim=(-2, -1)) * (0.5 / batch)  # mean over rows of ½ Σ_k (a − t)²
+        value, delta = _OUTPUT_ERROR[self.loss](output, targets, self.layers[-1].activation,
+                                                self._delta[-1])
+        value = value * (1.0 / batch) if self.loss != "squared" else value * (0.5 / batch)
         if batch > 1:
-            error = error / batch                             # the loss is a mean over rows
-        delta = self._delta[-1](error, output)                # δ_L = g_L'(z_L) ⊙ (a_L − t)
+            delta = delta / batch                             # the loss is a mean over rows
+        loss = value
         deltas = [delta]
         for l in range(len(self.layers) - 2, -1, -1):         # l = L−1 .. 1 (0-based here)
             incoming = _times_transpose(delta, self.layers[l + 1].weight, self._matmul)
@@ -167,6 +200,7 @@ class ExplicitBackprop:
         return Backprop(activations, deltas, dict(zip(self.names, grads)), loss)
 
 
-def backprop(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> Backprop:
+def backprop(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,
+             loss: str = "squared") -> Backprop:
     """Run the seed's derivation once on ``model``: activations, δ's, gradients and loss."""
-    return ExplicitBackprop(model)(inputs, targets)
+    return ExplicitBackprop(model, loss)(inputs, targets)

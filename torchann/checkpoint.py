@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from torchann.runs import _umask
+
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "check_checkpoint_target",
            "data_fingerprint"]
 
@@ -44,7 +46,8 @@ def data_fingerprint(inputs: torch.Tensor, targets: torch.Tensor) -> str:
 
 def save_checkpoint(path: str | Path, *, model: nn.Module, run_id: str, epoch: int, step: int,
                     order_state: torch.Tensor, partial_losses: list[torch.Tensor], history: dict,
-                    fit_args: dict, data: str, config: dict | None = None) -> Path:
+                    fit_args: dict, data: str, config: dict | None = None,
+                    best: dict | None = None) -> Path:
     """Write a checkpoint atomically; returns its path."""
     path = Path(path)
     payload = {
@@ -61,9 +64,11 @@ def save_checkpoint(path: str | Path, *, model: nn.Module, run_id: str, epoch: i
         "fit_args": fit_args,
         "data": data,
         "config": config or {},
+        "best": best,   # early stopping: lowest validation loss so far, its epoch and weights
     }
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         torch.save(payload, tmp)
         os.replace(tmp, path)

@@ -20,7 +20,7 @@ from torch import nn
 
 from torchann.backprop import ExplicitBackprop
 from torchann.functional import get_activation
-from torchann.losses import squared_error
+from torchann.losses import get_loss
 
 __all__ = ["ENGINES", "make_engine"]
 
@@ -28,9 +28,10 @@ ENGINES = ("autograd", "explicit", "torch")
 Engine = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, list[torch.Tensor]]]
 
 
-def _autograd(forward: Callable[[torch.Tensor], torch.Tensor], params: list[torch.Tensor]) -> Engine:
+def _autograd(forward: Callable[[torch.Tensor], torch.Tensor], params: list[torch.Tensor],
+              error: Callable) -> Engine:
     def loss_and_gradients(x, t):
-        loss = squared_error(forward(x), t)                 # I. forward
+        loss = error(forward(x), t)                         # I. forward
         grads = torch.autograd.grad(loss, params)           # II. backpropagate, III. gradients
         return loss.detach(), grads
     return loss_and_gradients
@@ -47,18 +48,20 @@ def _builtin_forward(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]
     return forward
 
 
-def make_engine(name: str, model: nn.Module, params: list[torch.Tensor]) -> Engine:
+def make_engine(name: str, model: nn.Module, params: list[torch.Tensor],
+                loss: str = "squared") -> Engine:
     """The engine called ``name`` for ``model``, whose trainable parameters are ``params``."""
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; valid engines are: {', '.join(ENGINES)}")
+    error = get_loss(loss)
     if name == "autograd":
-        return _autograd(model, params)
+        return _autograd(model, params, error)
     if not hasattr(model, "layers"):
         raise TypeError(f"engine {name!r} needs a torchann net (SingleLayerNet, TwoLayerNet or "
                         f"MLP), got {type(model).__name__}")
     if name == "torch":
-        return _autograd(_builtin_forward(model), params)
-    explicit = ExplicitBackprop(model)
+        return _autograd(_builtin_forward(model), params, error)
+    explicit = ExplicitBackprop(model, loss)
     own = [p for p in model.parameters()]
     if len(own) != len(params) or any(p is not q for p, q in zip(own, params)):
         raise ValueError("engine 'explicit' trains every parameter of the model; "

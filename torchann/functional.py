@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "Identity", "Sigmoid", "Tanh", "ReLU", "Softplus",
-    "identity", "sigmoid", "tanh", "relu", "softplus",
-    "ACTIVATION_NAMES", "canonical_name", "get_activation",
+    "Identity", "Sigmoid", "Tanh", "ReLU", "Softplus", "Softmax",
+    "identity", "sigmoid", "tanh", "relu", "softplus", "softmax",
+    "ACTIVATION_NAMES", "OUTPUT_ACTIVATIONS", "canonical_name", "get_activation",
 ]
 
 
@@ -173,6 +173,29 @@ class Softplus(_Activation):
         return grad_output * -torch.expm1(-a)
 
 
+class Softmax(_Activation):
+    """Softmax over the last dimension, s_i = e^{z_i} / Σ_j e^{z_j}, for a layer of class scores.
+
+    Unlike the others it couples the units of a layer: ∂s_i/∂z_j = s_i([i = j] − s_j).
+    So the backward pass, again from the cached output s alone, is
+    grad_z = s ⊙ (grad_s − Σ_j grad_s_j s_j). With the cross-entropy loss
+    E = −Σ t log s this collapses to grad_z = s − t (see ``torchann.losses``).
+    """
+
+    @staticmethod
+    def forward(z):
+        return torch.softmax(z, dim=-1)  # subtracts the row maximum first: no overflow
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        s, = ctx.saved_tensors
+        return s * (grad_output - (grad_output * s).sum(dim=-1, keepdim=True))
+
+
 def identity(z: torch.Tensor) -> torch.Tensor:
     """g(z) = z through :class:`Identity`."""
     return Identity.apply(z)
@@ -198,22 +221,35 @@ def softplus(z: torch.Tensor) -> torch.Tensor:
     return Softplus.apply(z)
 
 
+def softmax(z: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last dimension through :class:`Softmax`."""
+    return Softmax.apply(z)
+
+
 def _builtin_identity(z: torch.Tensor) -> torch.Tensor:
     return z
+
+
+def _builtin_softmax(z: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(z, dim=-1)
 
 
 # torch's own ops, for `builtin=True` models: the same maths, differentiated by
 # torch's built-in autograd formulas instead of ours.
 _OURS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "identity": identity, "sigmoid": sigmoid, "tanh": tanh, "relu": relu, "softplus": softplus,
+    "softmax": softmax,
 }
 _BUILTIN: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "identity": _builtin_identity, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-    "relu": torch.relu, "softplus": F.softplus,
+    "relu": torch.relu, "softplus": F.softplus, "softmax": _builtin_softmax,
 }
 _ALIASES = {"linear": "identity", "logistic": "sigmoid"}
 
-ACTIVATION_NAMES: tuple[str, ...] = tuple(_OURS)
+# The elementwise activations (any layer); softmax couples a layer's units and is
+# meant for an output layer of class probabilities.
+ACTIVATION_NAMES: tuple[str, ...] = ("identity", "sigmoid", "tanh", "relu", "softplus")
+OUTPUT_ACTIVATIONS: tuple[str, ...] = ("softmax",)
 
 
 def canonical_name(name: str) -> str:
@@ -226,7 +262,8 @@ def canonical_name(name: str) -> str:
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
     if key not in _OURS:
-        valid = ", ".join([*ACTIVATION_NAMES, *(f"{a} (= {c})" for a, c in _ALIASES.items())])
+        valid = ", ".join([*ACTIVATION_NAMES, *OUTPUT_ACTIVATIONS,
+                           *(f"{a} (= {c})" for a, c in _ALIASES.items())])
         raise ValueError(f"unknown activation {name!r}; valid names are: {valid}")
     return key
 

@@ -16,7 +16,7 @@ from torch import nn
 from torchann.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
 
-__all__ = ["Dense", "SingleLayerNet", "TwoLayerNet", "MLP"]
+__all__ = ["INITS", "initial_weights", "Dense", "SingleLayerNet", "TwoLayerNet", "MLP"]
 
 
 def _check_size(name: str, value) -> int:
@@ -43,17 +43,49 @@ def _seed_generator(seed) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+INITS = ("seed", "xavier", "he")
+
+
+def initial_weights(n_in: int, n_out: int, init: str,
+                    generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(weight, bias) in float64 on the CPU, drawn from ``generator``.
+
+    * ``"seed"``: the seed's U(−0.5, 0.5) for weights and biases. Fine for a
+      handful of inputs, but z = Σ_i a_i w_i then has a spread that grows like
+      √n_in, so with hundreds of inputs sigmoid units start saturated
+      (σ' ≈ 0) and learn slowly; ``experiments.init_saturation`` shows it.
+    * ``"xavier"`` (Glorot): weights U(±√(6/(n_in + n_out))), biases 0, which
+      keeps the spread of z about the same from layer to layer.
+    * ``"he"``: weights N(0, 2/n_in), biases 0, the usual choice for relu.
+    """
+    if init == "seed":
+        weight = torch.rand(n_in, n_out, generator=generator, dtype=torch.float64) - 0.5
+        bias = torch.rand(1, n_out, generator=generator, dtype=torch.float64) - 0.5
+    elif init == "xavier":
+        limit = (6.0 / (n_in + n_out)) ** 0.5
+        weight = (torch.rand(n_in, n_out, generator=generator, dtype=torch.float64) * 2 - 1) * limit
+        bias = torch.zeros(1, n_out, dtype=torch.float64)
+    elif init == "he":
+        weight = torch.randn(n_in, n_out, generator=generator, dtype=torch.float64) * (2.0 / n_in) ** 0.5
+        bias = torch.zeros(1, n_out, dtype=torch.float64)
+    else:
+        raise ValueError(f"unknown init {init!r}; valid inits are: {', '.join(INITS)}")
+    return weight, bias
+
+
 class Dense(nn.Module):
     """One layer of units: z = a_in @ weight + bias, a = g(z).
 
-    ``weight``: (n_in, n_out); ``bias``: (1, n_out). The initial values are
-    drawn on the CPU in float64 and then cast, so the same generator state
-    gives the same starting network whatever ``dtype`` or ``device`` you ask for.
+    ``weight``: (n_in, n_out); ``bias``: (1, n_out). The initial values (see
+    :func:`initial_weights`; the seed's U(−0.5, 0.5) by default) are drawn on
+    the CPU in float64 and then cast, so the same generator state gives the
+    same starting network whatever ``dtype`` or ``device`` you ask for.
     """
 
     def __init__(self, n_in: int, n_out: int, activation: str = "sigmoid", *,
                  generator: torch.Generator | None = None, dtype: torch.dtype | None = None,
-                 device: torch.device | str | None = None, builtin: bool = False):
+                 device: torch.device | str | None = None, builtin: bool = False,
+                 init: str = "seed"):
         super().__init__()
         self.n_in = _check_size("n_in", n_in)
         self.n_out = _check_size("n_out", n_out)
@@ -61,8 +93,7 @@ class Dense(nn.Module):
         self.builtin = bool(builtin)
         self.g = get_activation(self.activation, builtin=self.builtin)
         dtype, device = _check_dtype_device(dtype, device)
-        weight = torch.rand(n_in, n_out, generator=generator, dtype=torch.float64) - 0.5
-        bias = torch.rand(1, n_out, generator=generator, dtype=torch.float64) - 0.5
+        weight, bias = initial_weights(n_in, n_out, init, generator)
         self.weight = nn.Parameter(weight.to(device=device, dtype=dtype))
         self.bias = nn.Parameter(bias.to(device=device, dtype=dtype))
 
@@ -150,6 +181,9 @@ class TwoLayerNet(_LayerStack):
 class MLP(_LayerStack):
     """A feed-forward net of any depth, built from the same :class:`Dense` layers.
 
+    ``init`` picks the initial weights: the seed's ``"seed"`` (default),
+    ``"xavier"`` or ``"he"`` (see :func:`initial_weights`).
+
     ``sizes`` lists the units per layer, inputs first: ``[2, 8, 8, 1]`` is two
     hidden layers of 8 between 2 inputs and 1 output. ``activations`` is
     either one name per layer of weights (``["tanh", "tanh", "sigmoid"]``) or
@@ -162,7 +196,7 @@ class MLP(_LayerStack):
 
     def __init__(self, sizes, activations="sigmoid", output: str | None = None, *, seed: int = 0,
                  dtype: torch.dtype | None = None, device: torch.device | str | None = None,
-                 builtin: bool = False):
+                 builtin: bool = False, init: str = "seed"):
         super().__init__()
         sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
         if not isinstance(sizes, list) or len(sizes) < 2:
@@ -182,6 +216,6 @@ class MLP(_LayerStack):
         generator = _seed_generator(seed)
         self.layers = nn.ModuleList(
             Dense(n_in, n_out, name, generator=generator, dtype=dtype, device=device,
-                  builtin=builtin)
+                  builtin=builtin, init=init)
             for n_in, n_out, name in zip(sizes[:-1], sizes[1:], names))
         self.seed = seed

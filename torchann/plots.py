@@ -22,6 +22,7 @@ __all__ = [
     "TRAINING_FIGSIZE", "plot_decision_region", "plot_loss_curve", "draw_classification",
     "decision_region_figure", "draw_regression", "regression_figure", "activations_figure",
     "error_surface_figure", "success_rate_figure", "loss_histogram_figure", "members_figure",
+    "plot_confusion_matrix", "draw_classifier_training", "image_grid_figure",
 ]
 
 TRAINING_FIGSIZE = (10.0, 4.4)
@@ -318,6 +319,67 @@ def members_figure(nets: Sequence[nn.Module], labels: Sequence[str], inputs: tor
         ax.set_ylabel("")
     for ax in axes[len(nets):]:
         ax.set_visible(False)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_confusion_matrix(ax, matrix: torch.Tensor, classes: Sequence[str],
+                          title: str = "confusion matrix") -> None:
+    """Counts of (true class, predicted class); the diagonal is what was right."""
+    counts = matrix.cpu().numpy()
+    ax.imshow(counts, cmap="Blues")
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            if counts[i, j]:
+                ax.text(j, i, int(counts[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if counts[i, j] > counts.max() / 2 else "black")
+    ax.set_xticks(range(len(classes)), classes, fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+
+
+def draw_classifier_training(figure: Figure, matrix: torch.Tensor, classes: Sequence[str],
+                             train_loss: Sequence[float], val_loss: Sequence[float], *,
+                             epoch: int, epochs: int | None = None, ylabel: str = "loss",
+                             loss_ylim: tuple[float, float] | None = None) -> None:
+    """A real-data training frame: validation confusion matrix | train and validation loss."""
+    left, right = _two_panels(figure)
+    plot_confusion_matrix(left, matrix, classes, f"validation, epoch {epoch}")
+    right.plot(range(1, len(train_loss) + 1), train_loss, label="train", linewidth=1.8)
+    if val_loss:
+        right.plot(range(1, len(val_loss) + 1), val_loss, label="validation", linewidth=1.8)
+    right.set_xlabel("epoch")
+    right.set_ylabel(ylabel)
+    if epochs:
+        right.set_xlim(1, max(epochs, 2))
+    if loss_ylim:
+        right.set_ylim(*loss_ylim)
+    right.grid(True, alpha=0.3)
+    right.legend()
+    right.set_title("training and validation loss")
+
+
+def image_grid_figure(images: torch.Tensor, titles: Sequence[str], *, title: str | None = None,
+                      columns: int = 8, cmap: str = "gray_r", symmetric: bool = False) -> Figure:
+    """A grid of small images (N, H, W), e.g. misclassified digits or first-layer weights."""
+    count = len(images)
+    rows = max(1, -(-count // columns))
+    figure = Figure(figsize=(1.4 * columns, 1.6 * rows + 0.5), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).flatten()
+    for ax, image, label in zip(axes, images, titles):
+        values = image.detach().cpu().double().numpy()
+        if symmetric:
+            limit = float(abs(values).max()) or 1.0
+            ax.imshow(values, cmap=cmap, vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(values, cmap=cmap)
+        ax.set_title(label, fontsize=8)
+        ax.axis("off")
+    for ax in axes[count:]:
+        ax.axis("off")
     if title:
         figure.suptitle(title)
     return figure

@@ -53,11 +53,18 @@ def new_run_dir(logdir: str | Path, experiment: str, run_name: str | None = None
     raise ValueError(f"could not find a free run folder name under {base}")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json(path: str | Path, data: dict) -> Path:
     """Write ``data`` as indented JSON via a temporary file and a rename (no half-written files)."""
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; use normal permissions
         with os.fdopen(handle, "w") as stream:
             json.dump(data, stream, indent=2, sort_keys=False)
             stream.write("\n")

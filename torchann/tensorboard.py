@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
-from torchann.losses import squared_error
+from torchann.losses import get_loss
 from torchann.train import EpochEnd
 
 __all__ = ["TensorBoardLogger", "figure_to_array"]
@@ -46,7 +46,8 @@ class TensorBoardLogger:
 
     def __init__(self, log_dir: str | Path, *, histogram_every: int = 10, image_every: int = 0,
                  figure_fn: Callable[[EpochEnd], Figure] | None = None,
-                 image_tag: str = "learning", purge_step: int | None = None):
+                 image_tag: str = "learning", purge_step: int | None = None,
+                 loss: str = "squared"):
         self.log_dir = Path(log_dir)
         # purge_step: when a run resumes from a checkpoint, TensorBoard drops events
         # that earlier sessions logged at or after this step, so nothing appears twice.
@@ -56,6 +57,7 @@ class TensorBoardLogger:
         self.figure_fn = figure_fn
         self.image_tag = image_tag
         self.image_seconds = 0.0  # time spent rendering and writing images
+        self.loss = get_loss(loss)  # the training loss, for the gradient histograms
 
     def __call__(self, state: EpochEnd) -> None:
         w, step = self.writer, state.epoch
@@ -63,6 +65,10 @@ class TensorBoardLogger:
         w.add_scalar("train/lr", state.lr, step)
         if state.accuracy is not None:
             w.add_scalar("train/accuracy", state.accuracy, step)
+        if state.val_loss is not None:
+            w.add_scalar("val/loss", state.val_loss, step)
+        if state.val_accuracy is not None:
+            w.add_scalar("val/accuracy", state.val_accuracy, step)
         last = state.epoch == state.epochs
         if self.histogram_every and (step % self.histogram_every == 0 or last or step == 1):
             self._log_histograms(state)
@@ -73,7 +79,7 @@ class TensorBoardLogger:
 
     def _log_histograms(self, state: EpochEnd) -> None:
         named = [(name, p) for name, p in state.model.named_parameters() if p.requires_grad]
-        loss = squared_error(state.model(state.inputs), state.targets)
+        loss = self.loss(state.model(state.inputs), state.targets)
         grads = torch.autograd.grad(loss, [p for _, p in named])
         for (name, p), g in zip(named, grads):
             for tag, values in ((f"weights/{name}", p), (f"gradients/{name}", g)):

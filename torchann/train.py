@@ -37,6 +37,7 @@ from torchann.checkpoint import (check_checkpoint_target, data_fingerprint, load
                                  save_checkpoint)
 from torchann.engines import make_engine
 from torchann.interrupt import InterruptFlag
+from torchann.losses import get_loss
 from torchann.metrics import accuracy, class_coding
 
 __all__ = ["fit", "lr_at", "History", "EpochEnd", "TrainingDiverged", "TrainingInterrupted"]
@@ -67,11 +68,17 @@ class History:
     loss: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int | None = None      # with validation: the epoch of the lowest val_loss
+    stopped_early: bool = False
     seconds: float = 0.0
     steps: int = 0
 
     def to_dict(self) -> dict:
         return {"loss": self.loss, "lr": self.lr, "accuracy": self.accuracy,
+                "val_loss": self.val_loss, "val_accuracy": self.val_accuracy,
+                "best_epoch": self.best_epoch, "stopped_early": self.stopped_early,
                 "seconds": self.seconds, "steps": self.steps}
 
 
@@ -88,6 +95,8 @@ class EpochEnd:
     inputs: torch.Tensor
     targets: torch.Tensor
     history: History
+    val_loss: float | None = None
+    val_accuracy: float | None = None
 
 
 Callback = Callable[[EpochEnd], None]
@@ -113,7 +122,8 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
         anneal: float = 1.0, shuffle: bool = True, seed: int = 0,
         callback: Callback | Iterable[Callback] | None = None, engine: str = "autograd",
         checkpoint: str | Path | None = None, checkpoint_every: int = 0,
-        resume: str | Path | dict | None = None, config: dict | None = None) -> History:
+        resume: str | Path | dict | None = None, config: dict | None = None,
+        loss: str = "squared", validation=None, early_stopping: int | None = None) -> History:
     """Train ``model`` in place by plain gradient descent on the seed's squared error.
 
     Args:
@@ -136,6 +146,12 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             the other arguments must match the ones it was made with, except
             ``epochs``, the total to train to.
         config: JSON-like data stored in checkpoints (an experiment's settings).
+        loss: ``"squared"`` (the seed's), ``"bce"`` (binary cross-entropy, for
+            sigmoid outputs) or ``"ce"`` (cross-entropy, for a softmax output).
+        validation: ``(inputs, targets)`` evaluated after every epoch
+            (``history.val_loss``, ``history.val_accuracy``).
+        early_stopping: with ``validation``, stop after this many epochs without
+            a lower validation loss, and put back the parameters of the best epoch.
 
     Returns the :class:`History` (of the whole run, when resuming). Raises
     :class:`TrainingDiverged` (naming the epoch) if the loss stops being finite,
@@ -154,20 +170,34 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             or checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be an integer >= 0, got {checkpoint_every!r}")
     callbacks = _as_callbacks(callback)
+    error_of = get_loss(loss)
+    if early_stopping is not None:
+        early_stopping = check_positive_int("early_stopping", early_stopping)
+        if validation is None:
+            raise ValueError("early_stopping needs validation data: pass validation=(inputs, targets)")
     inputs, targets = as_training_data(model, inputs, targets)
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError("validation must be a pair (inputs, targets)")
+        try:
+            val_inputs, val_targets = as_training_data(model, *validation)
+        except ValueError as error:
+            raise ValueError(f"validation data: {error}") from None
     n = inputs.shape[0]
     batch_size = check_batch_size(batch_size, n)
     coding = class_coding(targets)
     params = [p for p in model.parameters() if p.requires_grad]
-    gradient_of = make_engine(engine, model, params)
+    gradient_of = make_engine(engine, model, params, loss)
     fit_args = {"lr": lr, "anneal": anneal, "batch_size": batch_size, "shuffle": shuffle,
-                "seed": seed, "engine": engine}
+                "seed": seed, "engine": engine, "loss": loss,
+                "early_stopping": early_stopping}
     data = data_fingerprint(inputs, targets)
 
     order_generator = torch.Generator().manual_seed(seed)
     history = History()
     first_epoch, first_step, partial = 0, 0, []
     run_id = uuid.uuid4().hex
+    best = {"loss": math.inf, "epoch": None, "state": None, "waited": 0}
     if resume is not None:
         saved = resume if isinstance(resume, dict) else load_checkpoint(resume)
         _check_resumable(saved, model, fit_args, data, epochs)
@@ -178,6 +208,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
         partial = [loss.to(inputs.device) for loss in saved["partial_losses"]]
         order_generator.set_state(saved["order_state"])
         run_id = saved["run_id"]
+        best.update(saved.get("best") or {})
     if checkpoint is not None:
         checkpoint = check_checkpoint_target(checkpoint, run_id)
 
@@ -186,7 +217,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             save_checkpoint(checkpoint, model=model, run_id=run_id, epoch=epoch, step=step,
                             order_state=order_state, partial_losses=losses,
                             history=history.to_dict(), fit_args=fit_args, data=data,
-                            config=config)
+                            config=config, best=best)
 
     # Observations per batch, to turn per-batch means back into a per-observation mean.
     batch_sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
@@ -247,14 +278,38 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
                 history.accuracy.append(epoch_accuracy)
             history.loss.append(epoch_loss)
             history.lr.append(lr_now)
+            val_loss = val_accuracy = None
+            stop = False
+            if validation is not None:
+                with torch.no_grad():
+                    val_outputs = model(val_inputs)
+                    val_loss = float(error_of(val_outputs, val_targets))
+                    if coding is not None:
+                        val_accuracy = accuracy(val_outputs, val_targets, coding)
+                history.val_loss.append(val_loss)
+                if val_accuracy is not None:
+                    history.val_accuracy.append(val_accuracy)
+                if val_loss < best["loss"]:
+                    best.update(loss=val_loss, epoch=epoch + 1, waited=0,
+                                state={k: v.detach().clone() for k, v in model.state_dict().items()})
+                else:
+                    best["waited"] += 1
+                history.best_epoch = best["epoch"]
+                stop = early_stopping is not None and best["waited"] >= early_stopping
             history.seconds = time.perf_counter() - start
             done = epoch + 1
-            if done == epochs or (checkpoint_every and done % checkpoint_every == 0):
+            if stop:  # no better validation loss for `early_stopping` epochs: keep the best
+                with torch.no_grad():
+                    model.load_state_dict(best["state"])
+                history.stopped_early = True
+            if stop or done == epochs or (checkpoint_every and done % checkpoint_every == 0):
                 save(done, 0, order_generator.get_state(), [])
             state = EpochEnd(done, epochs, epoch_loss, lr_now, epoch_accuracy, model,
-                             inputs, targets, history)
+                             inputs, targets, history, val_loss, val_accuracy)
             for cb in callbacks:
                 cb(state)
+            if stop:
+                break
     return history
 
 

@@ -1,0 +1,126 @@
+"""How many hidden units? Train and test error against network size: the overfitting picture.
+
+The seed asks how the number of hidden units relates to overfitting and
+generalization. Here one hidden layer of 1 to 256 tanh units (softmax or
+sigmoid output, cross-entropy, Glorot/Xavier weights, minibatch SGD) is
+trained on a real dataset -- with its full training split, and again with a
+small one (``--small``, default 60 examples) -- and we record the final
+training and test error of each. With the full split, test error falls with
+size and then levels off; with few examples, training error reaches zero
+while test error stays high: the net memorises instead of generalising.
+
+Writes ``generalization.png``, ``results.csv`` and ``summary.json``
+(and TensorBoard scalars ``<setting>/train_error`` and ``<setting>/test_error``
+against the number of hidden units). Needs scikit-learn for the real datasets.
+
+    python -m experiments.generalization [--dataset digits] [--epochs 150]
+"""
+
+from __future__ import annotations
+
+import csv
+
+import torch
+from matplotlib.figure import Figure
+
+from experiments.common import positive_int, new_output_dir, output_parser
+from torchann import MLP, datasets, fit
+from torchann.runs import write_json
+
+
+def build_parser():
+    parser = output_parser("python -m experiments.generalization", __doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=datasets.DATASETS, default="digits")
+    parser.add_argument("--hidden", type=positive_int, nargs="+",
+                        default=[1, 2, 4, 8, 16, 32, 64, 128, 256])
+    parser.add_argument("--epochs", type=positive_int, default=150)
+    parser.add_argument("--small", type=positive_int, default=60,
+                        help="training examples in the small-training-set setting")
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def error_rate(net, x, t) -> tuple[float, float]:
+    """(classification error, cross-entropy) of ``net`` on (x, t)."""
+    with torch.no_grad():
+        out = net(x)
+    if t.shape[1] == 1:
+        wrong = ((out[:, 0] > 0.5) != (t[:, 0] > 0.5)).double().mean()
+        loss = -(t * out.clamp_min(1e-300).log() + (1 - t) * (1 - out).clamp_min(1e-300).log())
+    else:
+        wrong = (out.argmax(1) != t.argmax(1)).double().mean()
+        loss = -(t * out.clamp_min(1e-300).log())
+    return float(wrong), float(loss.sum() / len(x))
+
+
+def main(argv=None) -> dict:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.lr > 0:
+        parser.error(f"argument --lr: must be > 0, got {args.lr}")
+    try:
+        full = datasets.load(args.dataset, seed=args.seed)
+        if not args.small < len(full.train[0]):
+            parser.error(f"argument --small: must be below the training split's size "
+                         f"({len(full.train[0])}), got {args.small}")
+        small = datasets.load(args.dataset, seed=args.seed, train_size=args.small)
+    except ImportError as error:
+        parser.error(str(error))
+    run_dir = new_output_dir(parser, "generalization", args)
+    binary = full.n_out == 1
+    rows = []
+    for setting, split in (("full", full), ("small", small)):
+        for hidden in args.hidden:
+            net = MLP([split.n_in, hidden, split.n_out], "tanh",
+                      output="sigmoid" if binary else "softmax", seed=args.seed,
+                      dtype=torch.float64, init="xavier")
+            fit(net, *split.train, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
+                shuffle=True, seed=args.seed, loss="bce" if binary else "ce")
+            train_error, train_loss = error_rate(net, *split.train)
+            test_error, test_loss = error_rate(net, *split.test)
+            rows.append({"setting": setting, "train_examples": len(split.train[0]),
+                         "hidden": hidden, "train_error": train_error, "test_error": test_error,
+                         "train_loss": train_loss, "test_loss": test_loss})
+            if not args.quiet:
+                print(f"{setting:>5} ({len(split.train[0]):>4} examples)  hidden {hidden:>4}  "
+                      f"train error {100 * train_error:5.1f}%  test error {100 * test_error:5.1f}%",
+                      flush=True)
+    with open(run_dir / "results.csv", "w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    figure = Figure(figsize=(11, 4.4), layout="constrained")
+    axes = figure.subplots(1, 2, sharey=True)
+    for ax, (setting, split) in zip(axes, (("full", full), ("small", small))):
+        mine = [r for r in rows if r["setting"] == setting]
+        hidden = [r["hidden"] for r in mine]
+        ax.plot(hidden, [100 * r["train_error"] for r in mine], "o-", label="training error")
+        ax.plot(hidden, [100 * r["test_error"] for r in mine], "s-", label="test error")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("hidden units")
+        ax.set_title(f"{len(split.train[0])} training examples")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    axes[0].set_ylabel("error (%)")
+    figure.suptitle(f"{args.dataset}: training vs test error as the network grows "
+                    f"({args.epochs} epochs each)")
+    figure.savefig(run_dir / "generalization.png", dpi=100)
+    summary = {"experiment": "generalization", "run_dir": str(run_dir), "dataset": args.dataset,
+               "epochs": args.epochs, "rows": rows, "figure": str(run_dir / "generalization.png")}
+    write_json(run_dir / "summary.json", summary)
+    if args.tensorboard:
+        from torchann.tensorboard import TensorBoardLogger
+        with TensorBoardLogger(run_dir) as logger:
+            for r in rows:
+                logger.writer.add_scalar(f"{r['setting']}/train_error", r["train_error"], r["hidden"])
+                logger.writer.add_scalar(f"{r['setting']}/test_error", r["test_error"], r["hidden"])
+            logger.add_figure("generalization", figure, 0)
+    if not args.quiet:
+        print(f"Wrote {run_dir}/generalization.png, results.csv and summary.json")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
