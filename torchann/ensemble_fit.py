@@ -39,30 +39,44 @@ ORDERS = (False, "shared", "member")
 
 @dataclass
 class EnsembleHistory:
-    """Per-epoch, per-member record: ``loss``, ``lr`` and ``accuracy`` are (epochs, K)."""
+    """Per-epoch, per-member record: ``loss``, ``lr`` and ``accuracy`` are (epochs, K) tensors.
 
-    loss: list[torch.Tensor] = field(default_factory=list)
-    lr: list[torch.Tensor] = field(default_factory=list)
-    accuracy: list[torch.Tensor] = field(default_factory=list)
-    diverged_at: torch.Tensor | None = None   # (K,) epoch a member diverged, 0 = never
+    They are allocated once for the whole run and filled row by row (``epochs``
+    rows are filled so far): allocating fresh rows every epoch fragments the
+    heap enough to grow a 10,000-member run by gigabytes.
+    """
+
+    loss: torch.Tensor
+    lr: torch.Tensor
+    accuracy: torch.Tensor | None
+    diverged_at: torch.Tensor                 # (K,) epoch a member diverged, 0 = never
+    epochs: int = 0                           # rows filled
     seconds: float = 0.0
     steps: int = 0                            # updates per member
 
+    @classmethod
+    def empty(cls, epochs: int, members: int, classification: bool) -> "EnsembleHistory":
+        def table():
+            return torch.full((epochs, members), float("nan"), dtype=torch.float64)
+        return cls(table(), table(), table() if classification else None,
+                   torch.zeros(members, dtype=torch.long))
+
     def stacked(self, name: str) -> torch.Tensor:
+        """The filled rows of ``loss``, ``lr`` or ``accuracy``: (epochs so far, K)."""
         values = getattr(self, name)
-        return torch.stack(values) if values else torch.empty(0)
+        return values[:self.epochs] if values is not None else torch.empty(0)
 
     @property
     def final_loss(self) -> torch.Tensor:
-        return self.loss[-1]
+        return self.loss[self.epochs - 1]
 
     @property
     def final_accuracy(self) -> torch.Tensor | None:
-        return self.accuracy[-1] if self.accuracy else None
+        return None if self.accuracy is None else self.accuracy[self.epochs - 1]
 
     def first_epoch_reaching(self, accuracy: float = 1.0) -> torch.Tensor:
         """(K,) first epoch (from 1) whose training accuracy was >= ``accuracy``; 0 = never."""
-        if not self.accuracy:
+        if self.accuracy is None:
             raise ValueError("no accuracy was recorded (targets are not class labels)")
         reached = self.stacked("accuracy") >= accuracy           # (epochs, K)
         first = reached.int().argmax(dim=0) + 1
@@ -124,7 +138,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                          dtype=dtype, device=device).unsqueeze(1)       # (batches, 1)
     shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
     frozen = torch.zeros(K, dtype=torch.bool)
-    history = EnsembleHistory(diverged_at=torch.zeros(K, dtype=torch.long))
+    history = EnsembleHistory.empty(epochs, K, coding is not None)
+    steps_per_epoch = len(sizes)
+    step_losses = torch.empty(steps_per_epoch, K, dtype=dtype, device=device)  # reused every epoch
     if shuffle == "shared":
         generators = [torch.Generator().manual_seed(seed)]
     elif shuffle == "member":
@@ -132,6 +148,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     if not shuffle:
         fixed = list(zip(inputs.split(batch_size), targets.split(batch_size)))
 
+    before = [p.detach().clone() for p in params]  # each epoch's starting point, reused
     start = time.perf_counter()
     for epoch in range(epochs):
         rates = lr_at(epoch, lr0, anneal).masked_fill(frozen, 0.0)      # (K,) η of each member
@@ -146,9 +163,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                           targets[orders].split(batch_size, dim=1))
         else:
             batches = fixed
-        before = [p.detach().clone() for p in params]
-        losses = []
-        for x, t in batches:
+        for p, old in zip(params, before):
+            old.copy_(p.detach())
+        for step, (x, t) in enumerate(batches):
             # I-III: forward, backpropagate, gradients -- for every member at once
             if explicit is not None:
                 loss, grads = explicit.loss_and_gradients(x, t)           # loss: (K,)
@@ -164,10 +181,10 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                 else:
                     for p, g in zip(params, grads):
                         p.addcmul_(rate, g, value=-1.0)
-            losses.append(loss)
-        history.steps += len(losses)
+            step_losses[step] = loss
+        history.steps += steps_per_epoch
 
-        epoch_loss = (torch.stack(losses) * sizes).sum(dim=0).cpu() / n  # (K,)
+        epoch_loss = (step_losses * sizes).sum(dim=0).cpu() / n  # (K,)
         finite = torch.isfinite(epoch_loss)
         for p in params:
             finite &= torch.isfinite(p.detach()).flatten(1).all(dim=1).cpu()
@@ -188,9 +205,10 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                 midpoint = sum(coding) / 2
                 hits = (out[:, :, 0] > midpoint) == (targets[:, 0] > midpoint)
             epoch_accuracy = hits.double().mean(dim=1).cpu()
-            history.accuracy.append(epoch_accuracy)
-        history.loss.append(epoch_loss.double())
-        history.lr.append(rates.clone())
+            history.accuracy[epoch] = epoch_accuracy
+        history.loss[epoch] = epoch_loss.double()
+        history.lr[epoch] = rates
+        history.epochs = epoch + 1
         history.seconds = time.perf_counter() - start
         if callback is not None:
             callback(EnsembleEpochEnd(epoch + 1, epochs, epoch_loss, epoch_accuracy, ensemble,
