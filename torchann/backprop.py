@@ -53,7 +53,7 @@ _DELTA_RULES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
     "relu": lambda incoming, a: _THRESHOLD_BACKWARD(incoming, a, 0),    # × [a > 0]
     "softplus": lambda incoming, a: incoming * -torch.expm1(-a),        # × (1 − e^−a)
     # softmax couples a layer's units: (∂s/∂z)ᵀ incoming = s ⊙ (incoming − Σ_j incoming_j s_j)
-    "softmax": lambda incoming, s: s * (incoming - (incoming * s).sum(dim=-1, keepdim=True)),
+    "softmax": lambda incoming, s: torch.ops.aten._softmax_backward_data(incoming, s, -1, s.dtype),
 }
 
 
@@ -84,7 +84,8 @@ def _squared(a, t, activation, delta_rule):
 def _binary_cross_entropy(a, t, activation, delta_rule):
     """E = −Σ [t log a + (1 − t) log(1 − a)]; with a sigmoid output δ_L = a − t exactly."""
     tiny = torch.finfo(a.dtype).tiny
-    value = -(t * a.clamp_min(tiny).log() + (1 - t) * (1 - a).clamp_min(tiny).log()).sum(dim=(-2, -1))
+    # each log clamped at −100, as torch's binary_cross_entropy does
+    value = -(t * a.log().clamp_min(-100) + (1 - t) * (1 - a).log().clamp_min(-100)).sum(dim=(-2, -1))
     if activation == "sigmoid":          # a(1 − a) from σ' cancels the denominator
         return value, a - t
     return value, delta_rule((a - t) / (a * (1 - a)).clamp_min(tiny), a)

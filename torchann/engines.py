@@ -54,6 +54,11 @@ def make_engine(name: str, model: nn.Module, params: list[torch.Tensor],
     if name not in ENGINES:
         raise ValueError(f"unknown engine {name!r}; valid engines are: {', '.join(ENGINES)}")
     error = get_loss(loss)
+    layers = getattr(model, "layers", None)
+    if loss != "squared" and layers is not None and \
+            layers[-1].activation not in ("sigmoid", "softmax"):
+        raise ValueError(f"loss {loss!r} needs outputs in [0, 1]: give the net a sigmoid or "
+                         f"softmax output (it has {layers[-1].activation!r})")
     if name == "autograd":
         return _autograd(model, params, error)
     if not hasattr(model, "layers"):

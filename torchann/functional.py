@@ -42,6 +42,7 @@ _C_APPLY = torch._C._FunctionBase.__dict__["apply"]
 _SIGMOID_BACKWARD = torch.ops.aten.sigmoid_backward.default
 _TANH_BACKWARD = torch.ops.aten.tanh_backward.default
 _THRESHOLD_BACKWARD = torch.ops.aten.threshold_backward.default
+_SOFTMAX_BACKWARD = torch.ops.aten._softmax_backward_data.default
 
 
 class _Activation(torch.autograd.Function):
@@ -193,7 +194,8 @@ class Softmax(_Activation):
     @staticmethod
     def backward(ctx, grad_output):
         s, = ctx.saved_tensors
-        return s * (grad_output - (grad_output * s).sum(dim=-1, keepdim=True))
+        # aten's fused kernel for s ⊙ (grad_output − Σ_j grad_output_j s_j), from the output
+        return _SOFTMAX_BACKWARD(grad_output, s, -1, s.dtype)
 
 
 def identity(z: torch.Tensor) -> torch.Tensor:

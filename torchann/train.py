@@ -123,7 +123,8 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
         callback: Callback | Iterable[Callback] | None = None, engine: str = "autograd",
         checkpoint: str | Path | None = None, checkpoint_every: int = 0,
         resume: str | Path | dict | None = None, config: dict | None = None,
-        loss: str = "squared", validation=None, early_stopping: int | None = None) -> History:
+        loss: str = "squared", validation=None, early_stopping: int | None = None,
+        track_accuracy: bool = True) -> History:
     """Train ``model`` in place by plain gradient descent on the seed's squared error.
 
     Args:
@@ -152,6 +153,8 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             (``history.val_loss``, ``history.val_accuracy``).
         early_stopping: with ``validation``, stop after this many epochs without
             a lower validation loss, and put back the parameters of the best epoch.
+        track_accuracy: evaluate the training accuracy after every epoch (for
+            class-label targets); ``False`` skips that extra pass over the data.
 
     Returns the :class:`History` (of the whole run, when resuming). Raises
     :class:`TrainingDiverged` (naming the epoch) if the loss stops being finite,
@@ -185,13 +188,14 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             raise ValueError(f"validation data: {error}") from None
     n = inputs.shape[0]
     batch_size = check_batch_size(batch_size, n)
-    coding = class_coding(targets)
+    coding = class_coding(targets) if track_accuracy else None
     params = [p for p in model.parameters() if p.requires_grad]
     gradient_of = make_engine(engine, model, params, loss)
     fit_args = {"lr": lr, "anneal": anneal, "batch_size": batch_size, "shuffle": shuffle,
                 "seed": seed, "engine": engine, "loss": loss,
                 "early_stopping": early_stopping}
-    data = data_fingerprint(inputs, targets)
+    # Only checkpoints need the data's fingerprint (hashing costs a pass over the data).
+    data = data_fingerprint(inputs, targets) if checkpoint is not None or resume is not None else ""
 
     order_generator = torch.Generator().manual_seed(seed)
     history = History()
