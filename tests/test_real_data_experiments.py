@@ -1,0 +1,86 @@
+"""The real-data experiments end to end (short runs), and their full-length results (slow)."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytest.importorskip("sklearn", reason="scikit-learn (the [data] extra) provides the datasets")
+
+from experiments import digits, generalization, init_saturation  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_digits_short_run_writes_everything(logdir):
+    summary = digits.main(["--epochs", "3", "--logdir", str(logdir), "--run-name", "d", "--quiet",
+                           "--image-every", "1"])
+    run = logdir / "digits" / "d"
+    for name in ("figure.png", "confusion_matrix.png", "misclassified.png",
+                 "first_layer_weights.png"):
+        assert (run / name).read_bytes()[:8] == PNG
+    saved = json.loads((run / "summary.json").read_text())
+    assert 0.5 < saved["test_accuracy"] <= 1.0
+    assert len(saved["history"]["val_loss"]) == 3 and len(saved["history"]["val_accuracy"]) == 3
+    assert saved["architecture"] == "64 -> 64 tanh -> 10 softmax"
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(run), size_guidance={"images": 0, "scalars": 0})
+    events.Reload()
+    assert {"train/loss", "val/loss", "val/accuracy"} <= set(events.Tags()["scalars"])
+    assert {"digits/misclassified", "digits/first_layer_weights"} <= set(events.Tags()["images"])
+    with Image.open(run / "first_layer_weights.png") as image:
+        assert image.size[0] > 500
+
+
+def test_digits_early_stopping_and_resume(logdir):
+    summary = digits.main(["--epochs", "40", "--patience", "2", "--lr", "1.5", "--logdir",
+                           str(logdir), "--quiet", "--no-tensorboard"])
+    history = summary["history"]
+    if history["stopped_early"]:
+        assert len(history["loss"]) == history["best_epoch"] + 2
+    first = digits.main(["--epochs", "2", "--logdir", str(logdir), "--run-name", "r", "--quiet"])
+    resumed = digits.main(["--resume", first["run_dir"], "--epochs", "4", "--quiet"])
+    straight = digits.main(["--epochs", "4", "--logdir", str(logdir), "--quiet",
+                            "--no-tensorboard"])
+    assert resumed["history"]["loss"] == straight["history"]["loss"]
+    assert resumed["test_accuracy"] == straight["test_accuracy"]
+
+
+def test_generalization_writes_curves(logdir):
+    summary = generalization.main(["--dataset", "iris", "--hidden", "1", "8", "--epochs", "3",
+                                   "--small", "20", "--logdir", str(logdir), "--quiet"])
+    run = Path(summary["run_dir"])
+    rows = list(csv.DictReader(open(run / "results.csv")))
+    assert [(r["setting"], r["hidden"]) for r in rows] == [("full", "1"), ("full", "8"),
+                                                           ("small", "1"), ("small", "8")]
+    assert rows[2]["train_examples"] == "20"
+    assert (run / "generalization.png").read_bytes()[:8] == PNG
+
+
+def test_init_saturation_shows_the_seed_init_saturating_wide_layers(logdir):
+    summary = init_saturation.main(["--logdir", str(logdir), "--quiet"])
+    seed, xavier = summary["seed"], summary["xavier"]
+    wide = seed["inputs"].index(1000)
+    assert seed["saturated_fraction"][wide] > 0.5       # most units start saturated
+    assert xavier["saturated_fraction"][wide] < 0.05    # Glorot keeps them responsive
+    assert seed["saturated_fraction"][0] < 0.01          # with 2 inputs the seed's init is fine
+
+
+@pytest.mark.slow
+def test_digits_default_run_reaches_95_percent_test_accuracy(logdir):
+    summary = digits.main(["--logdir", str(logdir), "--quiet", "--no-tensorboard"])
+    assert summary["test_accuracy"] >= 0.95
+
+
+@pytest.mark.slow
+def test_small_training_set_overfits(logdir):
+    summary = generalization.main(["--hidden", "64", "256", "--logdir", str(logdir), "--quiet",
+                                   "--no-tensorboard"])
+    small = [r for r in summary["rows"] if r["setting"] == "small"]
+    full = [r for r in summary["rows"] if r["setting"] == "full"]
+    for r in small:
+        assert r["train_error"] == 0.0 and r["test_error"] > 0.1   # memorised, not learned
+    for r in full:
+        assert r["test_error"] < 0.06
