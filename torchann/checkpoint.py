@@ -17,7 +17,6 @@ wrote it, never silently by an unrelated one.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from torchann.runs import _umask
+from torchann.runs import atomic_write
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "check_checkpoint_target",
            "data_fingerprint"]
@@ -66,17 +65,7 @@ def save_checkpoint(path: str | Path, *, model: nn.Module, run_id: str, epoch: i
         "config": config or {},
         "best": best,   # early stopping: lowest validation loss so far, its epoch and weights
     }
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    os.chmod(tmp, 0o666 & ~_umask())
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def load_checkpoint(path: str | Path) -> dict:

@@ -19,7 +19,7 @@ from torch import nn
 
 from torchann.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
-from torchann.nn import MLP, _check_size
+from torchann.nn import MLP, _LayerStack
 
 __all__ = ["EnsembleDense", "Ensemble"]
 
@@ -46,7 +46,7 @@ class EnsembleDense(nn.Module):
                 f"activation={self.activation}" + (", builtin=True" if self.builtin else ""))
 
 
-class Ensemble(nn.Module):
+class Ensemble(_LayerStack):
     """K networks with layer sizes ``sizes``, one per seed in ``seeds``.
 
     ``activations``/``output`` work as for :class:`~torchann.nn.MLP`. Calling the
@@ -84,22 +84,6 @@ class Ensemble(nn.Module):
     @property
     def members(self) -> int:
         return len(self.seeds)
-
-    @property
-    def n_in(self) -> int:
-        return self.layers[0].n_in
-
-    @property
-    def n_out(self) -> int:
-        return self.layers[-1].n_out
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def architecture(self) -> str:
-        return " -> ".join([str(self.n_in)] + [f"{l.n_out} {l.activation}" for l in self.layers])
 
     def extra_repr(self) -> str:
         return f"{self.members} members of {self.architecture()}"

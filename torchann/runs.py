@@ -13,8 +13,9 @@ import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
-__all__ = ["new_run_dir", "write_json"]
+__all__ = ["new_run_dir", "atomic_write", "write_json"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
 
@@ -59,18 +60,29 @@ def _umask() -> int:
     return mask
 
 
-def write_json(path: str | Path, data: dict) -> Path:
-    """Write ``data`` as indented JSON via a temporary file and a rename (no half-written files)."""
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
+    """Call ``write(temporary_path)``, then rename the file onto ``path`` in one step.
+
+    A crash or Ctrl-C mid-write leaves the old file (or none), never half a file.
+    """
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; use normal permissions
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=2, sort_keys=False)
-            stream.write("\n")
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def write_json(path: str | Path, data: dict) -> Path:
+    """Write ``data`` as indented JSON, atomically (see :func:`atomic_write`)."""
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as stream:
+            json.dump(data, stream, indent=2)
+            stream.write("\n")
+    return atomic_write(path, write)
