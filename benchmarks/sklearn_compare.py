@@ -14,7 +14,8 @@ run. Initial weights: Glorot/Xavier for both.
 Part 2, speed: on the digits, minibatch 32 and 128, hidden width 64 and 512,
 ``--timing-epochs`` epochs: wall time of torchann with its custom Functions,
 of the same net on torch's built-in ops (``builtin=True``), and of
-scikit-learn (median of 3). Part 3 measures peak memory (max RSS of a fresh
+scikit-learn (median of 3, in rotating order with a pause between runs, so
+numpy's spinning BLAS threads do not slow whatever runs next). Part 3 measures peak memory (max RSS of a fresh
 process) for training on the full digits set at width 512.
 
 Requires scikit-learn (``pip install 'torchann[data]'``).
@@ -130,13 +131,19 @@ def main(argv=None) -> dict:
         for batch in (32, 128):
             for width in (64, 512):
                 runs = {"ours": [], "builtin": [], "sklearn": []}
-                for _ in range(3):
-                    runs["ours"].append(torchann_run(split, width, 0.1, batch,
-                                                     args.timing_epochs, 0)[1])
-                    runs["builtin"].append(torchann_run(split, width, 0.1, batch,
-                                                        args.timing_epochs, 0, builtin=True)[1])
-                    runs["sklearn"].append(sklearn_run(split, width, 0.1, batch,
-                                                       args.timing_epochs, 0)[1])
+                variants = {
+                    "ours": lambda: torchann_run(split, width, 0.1, batch, args.timing_epochs, 0),
+                    "builtin": lambda: torchann_run(split, width, 0.1, batch, args.timing_epochs,
+                                                    0, builtin=True),
+                    "sklearn": lambda: sklearn_run(split, width, 0.1, batch, args.timing_epochs, 0),
+                }
+                names = list(variants)
+                for r in range(3):  # rotate the order, so no variant always follows another
+                    for name in names[r:] + names[:r]:
+                        # numpy's BLAS threads spin for a moment after a call; let them settle
+                        # so they do not steal the cores from whatever runs next.
+                        time.sleep(0.3)
+                        runs[name].append(variants[name]()[1])
                 med = {k: statistics.median(v) for k, v in runs.items()}
                 timing_rows[(batch, width)] = med
                 print(f"{batch:>6}{width:>7}{med['ours']:>9.3f}{med['builtin']:>11.3f}"
