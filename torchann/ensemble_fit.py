@@ -29,6 +29,7 @@ from torchann.backprop import ExplicitBackprop
 from torchann.checks import (as_training_data, check_anneal, check_batch_size,
                              check_learning_rate, check_positive_int)
 from torchann.ensemble import Ensemble
+from torchann.ensemble_online import MembersLastOnline
 from torchann.metrics import class_coding
 from torchann.train import lr_at
 
@@ -103,15 +104,28 @@ def per_member(name: str, value, members: int, check) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64)
 
 
+def _members_last_rows(batches) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One-observation batches as the members-last kernel takes them (views, no copies).
+
+    x: (1, n_in) shared -> (n_in, 1, 1), or (K, 1, n_in) per member -> (n_in, 1, K);
+    t: (1, n_out) -> (n_out, 1), or (K, 1, n_out) -> (n_out, K).
+    """
+    return [(x.view(-1, 1, 1) if x.ndim == 2 else x[:, 0, :].t().unsqueeze(1),
+             t.view(-1, 1) if t.ndim == 2 else t[:, 0, :].t()) for x, t in batches]
+
+
 def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                  batch_size: int | None = 1, anneal=1.0, shuffle=False, seed: int = 0,
                  engine: str = "autograd",
-                 callback: Callable[[EnsembleEpochEnd], None] | None = None) -> EnsembleHistory:
+                 callback: Callable[[EnsembleEpochEnd], None] | None = None,
+                 track_accuracy: bool = True) -> EnsembleHistory:
     """Train all members of ``ensemble`` in place; see the module docstring.
 
     ``lr`` and ``anneal`` are one number or one per member. ``engine`` is
     ``"autograd"`` (our Functions; for torch's built-ins build the ensemble with
     ``builtin=True``) or ``"explicit"`` (the derivation, no autograd graph).
+    ``track_accuracy=False`` evaluates the training accuracy only after the last
+    epoch instead of after every one (class-label targets only).
     """
     if not isinstance(ensemble, Ensemble):
         raise TypeError(f"fit_ensemble trains an Ensemble, got {type(ensemble).__name__}")
@@ -134,6 +148,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
 
     params = list(ensemble.parameters())
     explicit = ExplicitBackprop(ensemble) if engine == "explicit" else None
+    # Online explicit training has a faster, members-last kernel (torchann/ensemble_online.py).
+    online = (MembersLastOnline(ensemble) if explicit is not None and batch_size == 1
+              and MembersLastOnline.supports(ensemble) else None)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
                          dtype=dtype, device=device).unsqueeze(1)       # (batches, 1)
     shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
@@ -141,12 +158,15 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     history = EnsembleHistory.empty(epochs, K, coding is not None)
     steps_per_epoch = len(sizes)
     step_losses = torch.empty(steps_per_epoch, K, dtype=dtype, device=device)  # reused every epoch
+    if online is not None:
+        errors = torch.empty(steps_per_epoch, ensemble.n_out, K, dtype=dtype, device=device)
     if shuffle == "shared":
         generators = [torch.Generator().manual_seed(seed)]
     elif shuffle == "member":
         generators = [torch.Generator().manual_seed(s) for s in ensemble.seeds]
     if not shuffle:
         fixed = list(zip(inputs.split(batch_size), targets.split(batch_size)))
+        fixed_rows = _members_last_rows(fixed) if online is not None else None
 
     before = [p.detach().clone() for p in params]  # each epoch's starting point, reused
     start = time.perf_counter()
@@ -165,7 +185,16 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
             batches = fixed
         for p, old in zip(params, before):
             old.copy_(p.detach())
-        for step, (x, t) in enumerate(batches):
+        if online is not None:
+            online.pull()
+            rate_arg = scalar_rate if scalar_rate is not None else rates.to(device=device,
+                                                                             dtype=dtype)
+            rows = fixed_rows if not shuffle else _members_last_rows(batches)
+            for step, (x, t) in enumerate(rows):
+                online.step(x, t, rate_arg, errors[step])                   # (n_out, K)
+            online.push()
+            torch.sum(errors.square(), dim=1, out=step_losses).mul_(0.5)  # ½ Σ_k (a − t)²
+        for step, (x, t) in enumerate(batches if online is None else ()):
             # I-III: forward, backpropagate, gradients -- for every member at once
             if explicit is not None:
                 loss, grads = explicit.loss_and_gradients(x, t)           # loss: (K,)
@@ -196,7 +225,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
             frozen |= broken
             history.diverged_at[broken] = epoch + 1
         epoch_accuracy = None
-        if coding is not None:
+        if coding is not None and (track_accuracy or epoch + 1 == epochs):
             with torch.no_grad():
                 out = ensemble(inputs)
             if out.shape[2] > 1:
