@@ -74,16 +74,28 @@ def test_members_start_as_the_seeded_nets_and_can_be_taken_out():
         ensemble.member(2)
 
 
-def test_a_diverging_member_is_restored_and_frozen_while_the_others_train_on():
+@pytest.mark.parametrize("engine", ["autograd", "explicit"])
+def test_a_diverging_member_is_restored_and_frozen_while_the_others_train_on(engine):
     x, y = data.regression("abs", n=50)
     ensemble = Ensemble([1, 3, 1], "tanh", "identity", seeds=[0, 0], dtype=F64)
-    history = fit_ensemble(ensemble, x, y, lr=[0.05, 2.0], epochs=30)
+    history = fit_ensemble(ensemble, x, y, lr=[0.05, 2.0], epochs=30, engine=engine)
     assert history.diverged_at[0] == 0 and history.diverged_at[1] > 1
     for p in ensemble.parameters():
         assert torch.isfinite(p).all()
     solo = TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=0, dtype=F64)
-    solo_history = fit(solo, x, y, lr=0.05, epochs=30, shuffle=False)
+    solo_history = fit(solo, x, y, lr=0.05, epochs=30, shuffle=False, engine=engine)
     assert_member_equals_solo(ensemble, history, 0, solo, solo_history)
+
+
+def test_accuracy_only_at_the_end_when_not_tracked():
+    x, t = data.logic_gate("xor", repeats=3, seed=0)
+    tracked = fit_ensemble(Ensemble([2, 3, 1], seeds=[0, 1]), x, t, lr=2.0, epochs=5,
+                           engine="explicit")
+    untracked = fit_ensemble(Ensemble([2, 3, 1], seeds=[0, 1]), x, t, lr=2.0, epochs=5,
+                             engine="explicit", track_accuracy=False)
+    assert torch.equal(tracked.final_accuracy, untracked.final_accuracy)
+    assert torch.isnan(untracked.stacked("accuracy")[:-1]).all()
+    assert torch.equal(tracked.stacked("loss"), untracked.stacked("loss"))
 
 
 def test_first_epoch_reaching_full_accuracy():

@@ -160,6 +160,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     step_losses = torch.empty(steps_per_epoch, K, dtype=dtype, device=device)  # reused every epoch
     if online is not None:
         errors = torch.empty(steps_per_epoch, ensemble.n_out, K, dtype=dtype, device=device)
+        error_rows = errors.unbind(0)  # one (n_out, K) view per step, made once
     if shuffle == "shared":
         generators = [torch.Generator().manual_seed(seed)]
     elif shuffle == "member":
@@ -186,12 +187,11 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         for p, old in zip(params, before):
             old.copy_(p.detach())
         if online is not None:
-            online.pull()
             rate_arg = scalar_rate if scalar_rate is not None else rates.to(device=device,
                                                                              dtype=dtype)
             rows = fixed_rows if not shuffle else _members_last_rows(batches)
-            for step, (x, t) in enumerate(rows):
-                online.step(x, t, rate_arg, errors[step])                   # (n_out, K)
+            for (x, t), error in zip(rows, error_rows):
+                online.step(x, t, rate_arg, error)                          # error: (n_out, K)
             online.push()
             torch.sum(errors.square(), dim=1, out=step_losses).mul_(0.5)  # ½ Σ_k (a − t)²
         for step, (x, t) in enumerate(batches if online is None else ()):
@@ -222,6 +222,8 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
             with torch.no_grad():
                 for p, old in zip(params, before):
                     p[broken.to(device)] = old[broken.to(device)]
+            if online is not None:
+                online.pull()  # the kernel's members-last copy follows the restored weights
             frozen |= broken
             history.diverged_at[broken] = epoch + 1
         epoch_accuracy = None

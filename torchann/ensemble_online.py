@@ -34,7 +34,11 @@ class MembersLastOnline:
     def __init__(self, ensemble):
         self.layers = list(ensemble.layers)
         self._g = [get_activation(l.activation, builtin=True) for l in self.layers]
-        self._delta = [_DELTA_RULES[l.activation] for l in self.layers]
+        # sigmoid and tanh: aten's fused kernels are already (incoming, output) -> δ, so
+        # call them directly rather than through the rule's extra Python frame.
+        direct = {"sigmoid": torch.ops.aten.sigmoid_backward.default,
+                  "tanh": torch.ops.aten.tanh_backward.default}
+        self._delta = [direct.get(l.activation, _DELTA_RULES[l.activation]) for l in self.layers]
         self.weights = [l.weight.detach().permute(1, 2, 0).contiguous() for l in self.layers]
         self.biases = [l.bias.detach()[:, 0, :].t().contiguous() for l in self.layers]
 
@@ -68,22 +72,25 @@ class MembersLastOnline:
         The members-last copies are plain tensors (no autograd history), so no
         ``torch.no_grad()`` is needed here -- its cost per call would show.
         """
-        inputs = [x]                                               # each (n_in, 1, K or 1)
+        inputs, outputs = [x], []                                  # (n, 1, K or 1), (n, K)
         for w, b, g in zip(self.weights, self.biases, self._g):   # I. forward
             a = g(torch.sum(inputs[-1] * w, dim=0).add_(b))        # (n_out, K)
+            outputs.append(a)
             inputs.append(a.unsqueeze(1))
         torch.sub(a, t, out=error)                                 # II. backpropagate
         delta = self._delta[-1](error, a)
         scalar = isinstance(rate, float)
         value = -rate if scalar else -1.0
         for l in range(len(self.weights) - 1, -1, -1):
-            delta_row = delta.unsqueeze(0)                         # (1, n_out, K)
+            w = self.weights[l]
             if l > 0:  # the error signal for the layer below, before this layer changes
-                incoming = torch.sum(self.weights[l] * delta_row, dim=1)  # (n_in, K)
+                if w.shape[1] == 1:   # one unit above: Σ over it is the product itself
+                    incoming = w[:, 0, :] * delta                          # (n_in, K)
+                else:
+                    incoming = torch.sum(w * delta.unsqueeze(0), dim=1)    # (n_in, K)
             step = delta if scalar else delta * rate
-            self.weights[l].addcmul_(inputs[l], delta_row if scalar else step.unsqueeze(0),
-                                     value=value)                  # III + IV fused
+            w.addcmul_(inputs[l], step.unsqueeze(0), value=value)  # III + IV fused
             self.biases[l].add_(step, alpha=value)
             if l > 0:
-                delta = self._delta[l - 1](incoming, inputs[l][:, 0, :])
+                delta = self._delta[l - 1](incoming, outputs[l - 1])
         return error
