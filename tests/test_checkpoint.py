@@ -3,6 +3,7 @@
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -82,6 +83,51 @@ def test_ctrl_c_mid_epoch_finishes_the_step_and_resumes_exactly(tmp_path):
     assert history.loss == full.loss
 
 
+def test_resuming_mid_epoch_needs_at_least_that_epoch(tmp_path):
+    x, t = data.logic_gate("xor", repeats=6, seed=2)
+    net = TwoLayerNet(2, 3, 1, seed=1, dtype=torch.float64)
+
+    def press_ctrl_c(state):
+        if state.epoch == 3:
+            signal.raise_signal(signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted):
+        fit(net, x, t, lr=2.0, epochs=8, checkpoint=tmp_path / "c.pt", callback=press_ctrl_c)
+    with pytest.raises(ValueError, match=r"is in epoch 4 \(after step 1\); ask for at least 4"):
+        fit(net, x, t, lr=2.0, epochs=3, resume=tmp_path / "c.pt")
+
+
+def test_divergence_after_a_mid_epoch_resume_keeps_the_resume_point(tmp_path):
+    x, y = data.regression("abs", n=50)
+    make = lambda: TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=0,  # noqa: E731
+                               dtype=torch.float64)
+    with pytest.raises(TrainingDiverged) as straight:
+        fit(make(), x, 10 * y, lr=0.8, epochs=50)
+    bad = int(re.search(r"epoch (\d+)", str(straight.value)).group(1))
+    assert bad >= 2
+
+    def press_ctrl_c(state):  # stop one step into the epoch that will diverge
+        if state.epoch == bad - 1:
+            signal.raise_signal(signal.SIGINT)
+
+    net = make()
+    with pytest.raises(TrainingInterrupted):
+        fit(net, x, 10 * y, lr=0.8, epochs=50, checkpoint=tmp_path / "c.pt", callback=press_ctrl_c)
+    at_resume = load_checkpoint(tmp_path / "c.pt")
+    assert (at_resume["epoch"], at_resume["step"]) == (bad - 1, 1)
+    with pytest.raises(TrainingDiverged,
+                       match=f"at step 1 of epoch {bad}, where this run resumed"):
+        fit(net, x, 10 * y, lr=0.8, epochs=50, resume=tmp_path / "c.pt",
+            checkpoint=tmp_path / "c.pt")
+    saved = load_checkpoint(tmp_path / "c.pt")
+    assert (saved["epoch"], saved["step"]) == (bad - 1, 1)  # resumable from the same point
+    for name, p in net.named_parameters():
+        assert torch.equal(p.detach(), at_resume["state_dict"][name])
+        assert torch.equal(saved["state_dict"][name], at_resume["state_dict"][name])
+    assert saved["history"]["steps"] == at_resume["history"]["steps"]
+    assert torch.equal(saved["partial_losses"], at_resume["partial_losses"])
+
+
 def test_an_unrelated_run_never_overwrites_a_checkpoint(tmp_path):
     x, t = data.logic_gate("or", repeats=3)
     fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, checkpoint=tmp_path / "c.pt")
@@ -109,7 +155,7 @@ def test_unwritable_checkpoint_folder_is_refused_before_training(tmp_path):
     (dict(lr=0.5), "cannot resume with lr=0.5: the checkpoint was made with lr=1.0"),
     (dict(seed=9), "cannot resume with seed=9"),
     (dict(engine="explicit"), "cannot resume with engine='explicit'"),
-    (dict(epochs=3), "already finished 3 epochs"),
+    (dict(epochs=3), "already finished 3 epochs; ask for at least 4 epochs"),
 ])
 def test_resume_refuses_settings_that_would_make_a_different_run(tmp_path, change, match):
     x, t = data.logic_gate("or", repeats=3)

@@ -118,9 +118,40 @@ def test_validation_history_and_early_stopping_keep_the_best_epoch():
         assert torch.equal(p.detach(), q)
 
 
+def test_a_non_finite_validation_loss_is_a_clear_error():
+    from torchann import TrainingDiverged
+    net = MLP([2, 3, 1], "identity", seed=0, dtype=F64)
+    huge = (torch.full((5, 2), 1e300, dtype=F64), torch.ones(5, 1, dtype=F64))  # finite inputs
+    with pytest.raises(TrainingDiverged, match="validation loss became inf at epoch 1"):
+        fit(net, torch.rand(8, 2, dtype=F64), torch.ones(8, 1, dtype=F64), lr=0.1, epochs=5,
+            validation=huge, early_stopping=2)
+
+
 def test_early_stopping_needs_validation_and_checks_its_data():
     x, t = torch.rand(6, 2), torch.rand(6, 1)
     with pytest.raises(ValueError, match="early_stopping needs validation data"):
         fit(MLP([2, 1]), x, t, lr=1.0, epochs=2, early_stopping=2)
     with pytest.raises(ValueError, match="validation data: inputs has 3 columns"):
         fit(MLP([2, 1]), x, t, lr=1.0, epochs=2, validation=(torch.rand(4, 3), torch.rand(4, 1)))
+
+
+def test_early_stopping_resumes_exactly(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(40, 2, generator=g, dtype=F64)
+    t = (x[:, :1] > 0).to(F64)
+    vx = torch.randn(12, 2, generator=g, dtype=F64)
+    val = (vx, (vx[:, :1] < 0).to(F64))
+    kwargs = dict(lr=0.5, loss="bce", validation=val, early_stopping=3, shuffle=True, seed=2)
+    straight = MLP([2, 4, 1], "tanh", "sigmoid", seed=1, dtype=F64)
+    full = fit(straight, x, t, epochs=50, **kwargs)
+    assert full.stopped_early
+    stop_at = full.best_epoch + 1  # inside the patience window: the best state must survive
+    assert stop_at < len(full.loss)
+    first = MLP([2, 4, 1], "tanh", "sigmoid", seed=1, dtype=F64)
+    fit(first, x, t, epochs=stop_at, checkpoint=tmp_path / "c.pt", **kwargs)
+    resumed = MLP([2, 4, 1], "tanh", "sigmoid", seed=7, dtype=F64)
+    history = fit(resumed, x, t, epochs=50, resume=tmp_path / "c.pt", **kwargs)
+    assert history.loss == full.loss and history.val_loss == full.val_loss
+    assert history.best_epoch == full.best_epoch and history.stopped_early
+    for p, q in zip(resumed.parameters(), straight.parameters()):
+        assert torch.equal(p, q)

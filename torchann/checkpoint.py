@@ -101,6 +101,9 @@ def load_checkpoint(path: str | Path) -> dict:
 def check_checkpoint_target(path: str | Path, run_id: str) -> Path:
     """Refuse a checkpoint path that holds another run's checkpoint or cannot be written."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"checkpoint path {path} is a folder; give a file path "
+                         "(for example RUN/checkpoint.pt)")
     if path.exists():
         try:
             owner = load_checkpoint(path).get("run_id")

@@ -241,8 +241,11 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
                                    targets[order].split(batch_size)))
             else:
                 batches = fixed_batches
+            # The last good state if this epoch diverges: where the epoch started in this
+            # session (its start, or the step a resumed run picked it up at).
             before = [p.detach().clone() for p in params]
             batch_losses = partial
+            resumed_losses = list(partial)
             skip, partial, first_step = first_step, [], 0  # only the resumed epoch skips steps
             for x, t in itertools.islice(batches, skip, None):
                 # I. forward, II. backpropagate, III. gradients -- by the chosen engine:
@@ -267,14 +270,17 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             if not (math.isfinite(epoch_loss) and _all_finite(params)):
                 with torch.no_grad():
                     torch._foreach_copy_(params, before)
+                history.steps -= len(batch_losses) - skip    # those updates were undone
                 history.seconds = time.perf_counter() - start
-                save(epoch, 0, order_state, [])  # the last good state: the start of this epoch
+                save(epoch, skip, order_state, resumed_losses)  # the last good state
                 what = (f"the loss became {epoch_loss}" if not math.isfinite(epoch_loss)
                         else "a parameter became NaN or inf")
+                where = (f"before epoch {epoch + 1}" if skip == 0 else
+                         f"at step {skip} of epoch {epoch + 1}, where this run resumed")
                 raise TrainingDiverged(
                     f"training diverged at epoch {epoch + 1}: {what} with learning rate "
                     f"{lr_now:g}; try a smaller lr. The parameters were restored to their "
-                    f"values before epoch {epoch + 1}.")
+                    f"values {where}.")
             epoch_accuracy = None
             if coding is not None:
                 with torch.no_grad():
@@ -290,6 +296,13 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
                     val_loss = float(error_of(val_outputs, val_targets))
                     if coding is not None:
                         val_accuracy = accuracy(val_outputs, val_targets, coding)
+                if not math.isfinite(val_loss):
+                    history.seconds = time.perf_counter() - start
+                    raise TrainingDiverged(
+                        f"the validation loss became {val_loss} at epoch {epoch + 1} while the "
+                        f"training loss is {epoch_loss:.4g}: the network's outputs on the "
+                        "validation data are not usable (check that the validation inputs are "
+                        "scaled like the training inputs)")
                 history.val_loss.append(val_loss)
                 if val_accuracy is not None:
                     history.val_accuracy.append(val_accuracy)
@@ -331,6 +344,8 @@ def _check_resumable(saved: dict, model: nn.Module, fit_args: dict, data: str,
     if saved["data"] != data:
         raise ValueError("cannot resume on different data: the checkpoint's training data "
                          "had another fingerprint")
-    if saved["epoch"] >= epochs and saved["step"] == 0:
-        raise ValueError(f"the checkpoint has already finished {saved['epoch']} epochs; "
-                         f"ask for more than that (epochs={epochs})")
+    if saved["epoch"] >= epochs:  # also mid-epoch: epoch `saved["epoch"] + 1` is unfinished
+        where = (f"has already finished {saved['epoch']} epochs" if saved["step"] == 0 else
+                 f"is in epoch {saved['epoch'] + 1} (after step {saved['step']})")
+        raise ValueError(f"the checkpoint {where}; ask for at least {saved['epoch'] + 1} epochs "
+                         f"in total (got epochs={epochs})")
