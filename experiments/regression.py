@@ -70,6 +70,10 @@ def fit_error(model, target: str, points: int = 100) -> float:
     return float(((model(x) - f(x)) ** 2).mean())
 
 
+def _fit_result(mse: float) -> dict:
+    return {"fit_mse": mse, "fit_success": mse < SUCCESS_MSE}
+
+
 def sweep(args, config) -> dict:
     """Train seeds 0..N-1 (no files written) and report the fit error of each."""
     errors = {}
@@ -116,8 +120,7 @@ def main(argv=None) -> dict:
         title=f"{FIGURES[args.target]}, 1-3-1 network (tanh hidden units, identity output)",
         extra={"data": {"target": args.target, "points": args.points, "noise": args.noise,
                         "order": args.order}},
-        measure=lambda trained: {"fit_mse": fit_error(trained, args.target),
-                                 "fit_success": fit_error(trained, args.target) < SUCCESS_MSE},
+        measure=lambda trained: _fit_result(fit_error(trained, args.target)),
         resume=resume, command="python -m experiments.regression")
     if not config.quiet:
         print(f"fit MSE against the true f: {summary['fit_mse']:.4f} "
