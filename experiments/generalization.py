@@ -30,7 +30,7 @@ from torchann.runs import write_json
 
 def build_parser():
     parser = output_parser("python -m experiments.generalization", __doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=datasets.DATASETS, default="digits")
+    parser.add_argument("--dataset", choices=datasets.CLASSIFICATION, default="digits")
     parser.add_argument("--hidden", type=positive_int, nargs="+",
                         default=[1, 2, 4, 8, 16, 32, 64, 128, 256])
     parser.add_argument("--epochs", type=positive_int, default=150)

@@ -58,6 +58,34 @@ def test_ten_plus_ten_epochs_equal_twenty_bit_for_bit(tmp_path, setting):
     assert load_checkpoint(tmp_path / "c.pt")["epoch"] == 20
 
 
+def test_resume_while_early_stopping_waits_ends_like_a_straight_run(tmp_path):
+    """A checkpoint taken after the best epoch carries the patience count and best parameters."""
+    gen = torch.Generator().manual_seed(0)
+    # 12 random points with random targets: the net can only memorise them, so the
+    # loss on unrelated validation points bottoms out early and then climbs.
+    x, t = torch.randn(12, 4, generator=gen, dtype=torch.float64), torch.rand(12, 1, generator=gen,
+                                                                               dtype=torch.float64)
+    validation = (torch.randn(12, 4, generator=gen, dtype=torch.float64),
+                  torch.rand(12, 1, generator=gen, dtype=torch.float64))
+    kwargs = dict(lr=2.0, batch_size=4, shuffle=True, seed=1, validation=validation,
+                  early_stopping=3)
+    straight = MLP([4, 16, 1], "tanh", output="sigmoid", seed=2, dtype=torch.float64)
+    full = fit(straight, x, t, epochs=200, **kwargs)
+    assert full.stopped_early and full.best_epoch is not None
+    stop_epoch = len(full.loss)
+    assert stop_epoch == full.best_epoch + 3
+    # Stop the first session one epoch after the best one: the patience count is 1 there.
+    first = MLP([4, 16, 1], "tanh", output="sigmoid", seed=2, dtype=torch.float64)
+    part = fit(first, x, t, epochs=full.best_epoch + 1, checkpoint=tmp_path / "c.pt", **kwargs)
+    assert not part.stopped_early and part.best_epoch == full.best_epoch
+    resumed = MLP([4, 16, 1], "tanh", output="sigmoid", seed=7, dtype=torch.float64)
+    history = fit(resumed, x, t, epochs=200, resume=tmp_path / "c.pt", **kwargs)
+    assert history.stopped_early and history.best_epoch == full.best_epoch
+    assert history.loss == full.loss and history.val_loss == full.val_loss
+    assert len(history.loss) == stop_epoch  # it did not wait another full patience
+    assert_identical(params_of(resumed), params_of(straight))  # the best epoch's, restored
+
+
 def test_ctrl_c_mid_epoch_finishes_the_step_and_resumes_exactly(tmp_path):
     x, t = data.logic_gate("xor", repeats=6, seed=2)
     kwargs = dict(lr=2.0, shuffle=True, seed=5)

@@ -10,9 +10,9 @@ from torchann import datasets
 pytest.importorskip("sklearn", reason="scikit-learn (the [data] extra) provides these datasets")
 
 TOTALS = {"digits": 1797, "breast_cancer": 569, "iris": 150, "wine": 178, "moons": 600,
-          "circles": 600, "spiral": 600}
+          "circles": 600, "spiral": 600, "diabetes": 442}
 SHAPES = {"digits": (64, 10), "breast_cancer": (30, 1), "iris": (4, 3), "wine": (13, 3),
-          "moons": (2, 1), "circles": (2, 1), "spiral": (2, 1)}
+          "moons": (2, 1), "circles": (2, 1), "spiral": (2, 1), "diabetes": (10, 1)}
 
 
 @pytest.mark.parametrize("name", datasets.DATASETS)
@@ -36,7 +36,11 @@ def test_splits_are_disjoint_standardised_on_train_and_seeded(name):
     other = datasets.load(name, seed=4)
     assert not torch.equal(other.test[0], split.test[0])
     targets = split.train[1]
-    if split.n_out == 1:
+    assert split.task == ("regression" if name in datasets.REGRESSION else "classification")
+    if split.task == "regression":  # standardised with the training split's statistics too
+        assert abs(float(targets.mean())) < 1e-10 and abs(float(targets.std()) - 1) < 1e-10
+        assert split.classes == [] and split.target_std > 0
+    elif split.n_out == 1:
         assert set(targets.unique().tolist()) <= {0.0, 1.0}
     else:
         assert torch.equal(targets.sum(1), torch.ones(len(targets), dtype=torch.float64))
@@ -81,3 +85,26 @@ def test_spiral_arms_interleave():
     assert x.shape == (300, 2) and set(label.tolist()) == {0, 1, 2}
     with pytest.raises(ValueError, match="at least 2 arms"):
         datasets.spiral(arms=1)
+
+
+def test_diabetes_targets_scale_back_to_the_original_measurements():
+    from sklearn.datasets import load_diabetes
+    split = datasets.load("diabetes", seed=0)
+    original = torch.as_tensor(load_diabetes(scaled=False).target, dtype=torch.float64)
+    restored = torch.cat([part[1][:, 0] for part in (split.train, split.val, split.test)])
+    restored = restored * split.target_std + split.target_mean
+    torch.testing.assert_close(restored.sort().values, original.sort().values, rtol=0, atol=1e-9)
+
+
+def test_r2_score_matches_scikit_learn():
+    from sklearn.metrics import r2_score
+    gen = torch.Generator().manual_seed(0)
+    targets = torch.randn(50, 1, generator=gen, dtype=torch.float64)
+    predictions = targets + 0.5 * torch.randn(50, 1, generator=gen, dtype=torch.float64)
+    assert datasets.r2_score(predictions, targets) == pytest.approx(
+        r2_score(targets.numpy(), predictions.numpy()), abs=1e-12)
+    assert datasets.r2_score(targets, targets) == 1.0
+    assert datasets.r2_score(torch.full_like(targets, float(targets.mean())), targets) == \
+        pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match=r"predictions \(50,\) and targets \(50, 1\)"):
+        datasets.r2_score(predictions[:, 0], targets)

@@ -4,14 +4,18 @@ scikit-learn ships small classic datasets inside its package (no download):
 handwritten ``digits`` (8x8 images, 10 classes), ``breast_cancer`` (30
 features, 2 classes), ``iris`` (4 features, 3 classes) and ``wine`` (13
 features, 3 classes), plus generators for ``moons`` and ``circles``. We add a
-two- or three-armed ``spiral``. scikit-learn is an optional extra
-(``pip install torchann[data]``); only the spiral works without it.
+two- or three-armed ``spiral``. For regression it ships ``diabetes`` (10
+features, one continuous target: disease progression after a year).
+scikit-learn is an optional extra (``pip install torchann[data]``); only the
+spiral works without it.
 
 Every dataset is split into train / validation / test with a seed, and the
 inputs are standardised with the mean and standard deviation of the
 *training* split only, so nothing about the held-out data leaks into training.
 Two classes give one target column of 0/1 (for a sigmoid output); more give
-one-hot rows (for a softmax output).
+one-hot rows (for a softmax output). A regression target is one column,
+standardised like the inputs (``Split.target_mean`` and ``target_std`` undo it),
+for an identity output and the squared error.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["DATASETS", "Split", "load", "spiral", "require_sklearn"]
+__all__ = ["CLASSIFICATION", "REGRESSION", "DATASETS", "Split", "load", "spiral",
+           "r2_score", "require_sklearn"]
 
-DATASETS = ("digits", "breast_cancer", "iris", "wine", "moons", "circles", "spiral")
+CLASSIFICATION = ("digits", "breast_cancer", "iris", "wine", "moons", "circles", "spiral")
+REGRESSION = ("diabetes",)
+DATASETS = CLASSIFICATION + REGRESSION
 
 
 def require_sklearn():
@@ -44,9 +51,16 @@ class Split:
     train: tuple[torch.Tensor, torch.Tensor]
     val: tuple[torch.Tensor, torch.Tensor]
     test: tuple[torch.Tensor, torch.Tensor]
-    classes: list[str]
+    classes: list[str]   # empty for a regression dataset
     mean: torch.Tensor
     std: torch.Tensor
+    target_mean: float = 0.0   # regression: targets were (y - target_mean) / target_std
+    target_std: float = 1.0
+
+    @property
+    def task(self) -> str:
+        """``"classification"`` or ``"regression"``."""
+        return "classification" if self.classes else "regression"
 
     @property
     def n_in(self) -> int:
@@ -76,6 +90,10 @@ def _raw(name: str, seed: int):
         x, y = spiral(seed=seed)
         return x, y, ["arm 0", "arm 1"]
     sk = require_sklearn()
+    if name == "diabetes":
+        bunch = sk.load_diabetes(scaled=False)  # the original units; we standardise below
+        return (torch.as_tensor(bunch.data, dtype=torch.float64),
+                torch.as_tensor(bunch.target, dtype=torch.float64), [])
     if name == "moons":
         x, y = sk.make_moons(n_samples=600, noise=0.2, random_state=seed)
         names = ["upper", "lower"]
@@ -113,14 +131,35 @@ def load(name: str, *, seed: int = 0, val_fraction: float = 0.15, test_fraction:
         if not 1 <= train_size <= n_train:
             raise ValueError(f"train_size must be between 1 and {n_train} for {name}, "
                              f"got {train_size}")
-    classes = int(y.max()) + 1
-    targets = y.double().unsqueeze(1) if classes == 2 else torch.nn.functional.one_hot(
-        y, classes).double()
     parts = {"train": slice(0, train_size or n_train), "val": slice(n_train, n_train + n_val),
              "test": slice(n_train + n_val, n)}
     train_x = x[parts["train"]]
     mean = train_x.mean(dim=0)
     std = train_x.std(dim=0)
     std = torch.where(std > 0, std, torch.ones_like(std))  # constant pixels in digits
+    target_mean, target_std = 0.0, 1.0
+    if name in REGRESSION:
+        train_y = y[parts["train"]]
+        target_mean, target_std = float(train_y.mean()), float(train_y.std())
+        targets = ((y - target_mean) / target_std).unsqueeze(1)
+    elif int(y.max()) + 1 == 2:
+        targets = y.double().unsqueeze(1)
+    else:
+        targets = torch.nn.functional.one_hot(y, int(y.max()) + 1).double()
     scaled = {k: ((x[s] - mean) / std, targets[s]) for k, s in parts.items()}
-    return Split(name, scaled["train"], scaled["val"], scaled["test"], names, mean, std)
+    return Split(name, scaled["train"], scaled["val"], scaled["test"], names, mean, std,
+                 target_mean, target_std)
+
+
+def r2_score(predictions: torch.Tensor, targets: torch.Tensor) -> float:
+    """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², over every entry.
+
+    1 is a perfect fit; 0 is no better than always predicting the mean of
+    ``targets``. Unchanged by standardising targets and predictions alike.
+    """
+    if predictions.shape != targets.shape:
+        raise ValueError(f"predictions {tuple(predictions.shape)} and targets "
+                         f"{tuple(targets.shape)} must have the same shape")
+    residual = (targets - predictions).square().sum()
+    total = (targets - targets.mean()).square().sum()
+    return float(1 - residual / total)

@@ -1,0 +1,65 @@
+"""The benchmark scripts run end to end (tiny settings; the numbers themselves are never asserted)."""
+
+import pytest
+import torch
+
+from benchmarks import function_overhead, sklearn_compare
+from torchann import datasets
+
+
+def needs_sklearn():
+    pytest.importorskip("sklearn", reason="scikit-learn (the [data] extra) is the comparison")
+
+
+def test_sklearn_comparison_covers_every_dataset_with_matching_scores(capsys):
+    needs_sklearn()
+    result = sklearn_compare.main(["--seeds", "1", "--skip-timing"])  # 100 epochs, as documented
+    rows = result["accuracy"]
+    assert set(rows) == set(datasets.DATASETS)
+    assert rows["diabetes"]["metric"] == "R²" and rows["digits"]["metric"] == "accuracy"
+    for name, row in rows.items():
+        # Same data, net, loss and optimiser: the two libraries land close together
+        # (the weights start from different draws, so not identically).
+        assert abs(row["torchann"] - row["sklearn"]) < 0.15, name
+        # the spiral stays near chance for both at these settings (see the README)
+        floor = {"diabetes": 0.2, "spiral": 0.45}.get(name, 0.8)
+        assert row["torchann"] > floor and row["sklearn"] > floor, name
+    assert "diabetes" in capsys.readouterr().out
+
+
+def test_sklearn_timing_table_has_every_setting(monkeypatch, capsys):
+    needs_sklearn()
+    # One tiny repeat, the memory probe skipped: this checks the table, not the machine.
+    monkeypatch.setattr(sklearn_compare.subprocess, "run", lambda *a, **k: type(
+        "Done", (), {"stdout": '{"peak_mib": 1.0}\n'})())
+    result = sklearn_compare.main(["--datasets", "iris", "--seeds", "1", "--epochs", "1",
+                                   "--timing-epochs", "1",
+                                   "--repeats", "1", "--timing-dtypes", "float32"])
+    timing = result["timing"]
+    assert {key for key in timing if key != "peak_mib"} == {
+        ("float32", b, w) for b in (32, 128) for w in (64, 512)}
+    assert all(set(v) == {"ours", "builtin", "sklearn"} for k, v in timing.items()
+               if k != "peak_mib")
+    assert "builtin/sklearn" in capsys.readouterr().out
+
+
+def test_bad_benchmark_arguments_are_usage_errors(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        sklearn_compare.main(["--repeats", "0"])
+    assert exit_info.value.code == 2
+    assert "--repeats must be at least 1" in capsys.readouterr().err
+
+
+def test_function_overhead_table_runs_every_variant(capsys):
+    results = function_overhead.main(["--rounds", "1", "--steps", "1"])
+    assert set(results) == {(b, w) for b in (32, 128) for w in (64, 512)}
+    assert all(set(row) == set(function_overhead.VARIANTS) for row in results.values())
+    assert "identity@loss" in capsys.readouterr().out
+
+
+def test_function_overhead_variants_compute_the_same_gradients():
+    # The variants differ only in which Functions run, never in the numbers.
+    reference = function_overhead.make_step("builtin", 8, 16)()
+    for name in function_overhead.VARIANTS[1:]:
+        for ours, theirs in zip(function_overhead.make_step(name, 8, 16)(), reference):
+            torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-14)
