@@ -36,6 +36,7 @@ def test_short_run_writes_figure_summary_and_tensorboard_events(logdir):
     events.Reload()
     tags = events.Tags()
     assert {"train/loss", "train/lr", "train/accuracy"} <= set(tags["scalars"])
+    assert "custom_scalars__config__" not in tags["tensors"]  # no validation, no train-vs-val chart
     losses = [e.value for e in events.Scalars("train/loss")]
     assert [e.step for e in events.Scalars("train/loss")] == list(range(1, 13))
     assert losses == pytest.approx(on_disk["history"]["loss"], rel=1e-6)

@@ -30,6 +30,14 @@ def test_digits_short_run_writes_everything(logdir):
     events.Reload()
     assert {"train/loss", "val/loss", "val/accuracy"} <= set(events.Tags()["scalars"])
     assert {"digits/misclassified", "digits/first_layer_weights"} <= set(events.Tags()["images"])
+    # train and val curves share one chart on the CUSTOM SCALARS tab
+    from tensorboard.plugins.custom_scalar import layout_pb2
+    layout = layout_pb2.Layout()
+    layout.ParseFromString(events.Tensors("custom_scalars__config__")[0].tensor_proto.string_val[0])
+    charts = {chart.title: list(chart.multiline.tag) for category in layout.category
+              for chart in category.chart}
+    assert charts == {"loss": ["train/loss", "val/loss"],
+                      "accuracy": ["train/accuracy", "val/accuracy"]}
     with Image.open(run / "first_layer_weights.png") as image:
         assert image.size[0] > 500
 

@@ -2,7 +2,10 @@
 
 No training logic lives here. Tags are stable and slash-separated so runs
 compare in one chart: ``train/loss``, ``train/lr``, ``train/accuracy``,
-``weights/<param>``, ``gradients/<param>``.
+``weights/<param>``, ``gradients/<param>``; with validation data also
+``val/loss`` and ``val/accuracy``, drawn over their training twins in one
+chart each on the CUSTOM SCALARS tab ("learning curves"), where a gap between
+them is overfitting you can see.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class TensorBoardLogger:
         self.image_tag = image_tag
         self.image_seconds = 0.0  # time spent rendering and writing images
         self.loss = get_loss(loss)  # the training loss, for the gradient histograms
+        self._curves_laid_out = False
 
     def __call__(self, state: EpochEnd) -> None:
         w, step = self.writer, state.epoch
@@ -66,6 +70,8 @@ class TensorBoardLogger:
         if state.accuracy is not None:
             w.add_scalar("train/accuracy", state.accuracy, step)
         if state.val_loss is not None:
+            if not self._curves_laid_out:
+                self._lay_out_learning_curves(with_accuracy=state.val_accuracy is not None)
             w.add_scalar("val/loss", state.val_loss, step)
         if state.val_accuracy is not None:
             w.add_scalar("val/accuracy", state.val_accuracy, step)
@@ -76,6 +82,14 @@ class TensorBoardLogger:
             start = time.perf_counter()
             self.add_figure(self.image_tag, self.figure_fn(state), step)
             self.image_seconds += time.perf_counter() - start
+
+    def _lay_out_learning_curves(self, with_accuracy: bool) -> None:
+        """Tell TensorBoard to draw train/ and val/ of each metric in one chart (once per run)."""
+        charts = {"loss": ["Multiline", ["train/loss", "val/loss"]]}
+        if with_accuracy:
+            charts["accuracy"] = ["Multiline", ["train/accuracy", "val/accuracy"]]
+        self.writer.add_custom_scalars({"learning curves": charts})
+        self._curves_laid_out = True
 
     def _log_histograms(self, state: EpochEnd) -> None:
         named = [(name, p) for name, p in state.model.named_parameters() if p.requires_grad]
