@@ -84,7 +84,7 @@ def main(argv=None) -> dict:
             parser.error(f"--{name} must be at least 1")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float64; median µs "
           f"per forward+backward step over {args.rounds} rounds of {args.steps} steps\n")
-    header = "".join(f"{name:>17}" for name in VARIANTS)
+    header = "".join(f"{name:>18}" for name in VARIANTS)
     print(f"{'batch':>6}{'width':>7}{header}")
     results = {}
     for batch in (32, 128):
@@ -92,8 +92,8 @@ def main(argv=None) -> dict:
             med = measure(batch, width, args.rounds, args.steps)
             results[(batch, width)] = med
             base = med["builtin"]
-            cells = "".join(f"{med[name]:>9.1f} ({med[name] - base:+5.1f})" if name != "builtin"
-                            else f"{base:>17.1f}" for name in VARIANTS)
+            cells = "".join(f"{med[name]:>9.1f} ({med[name] - base:+6.1f})" if name != "builtin"
+                            else f"{base:>18.1f}" for name in VARIANTS)
             print(f"{batch:>6}{width:>7}{cells}")
     print("\n(in brackets: µs per step more than builtin)")
     return results

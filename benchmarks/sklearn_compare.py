@@ -13,7 +13,8 @@ erratically that test R² swings by ±0.1 from seed to seed), minibatch 32,
 the same epochs and a fresh shuffle every epoch, on the same standardised
 train split -- test accuracy (R² for regression) averaged over ``--seeds``
 seeds, and wall time, side by side in one run. Initial weights:
-Glorot/Xavier for both.
+Glorot/Xavier for both; the one difference left is the biases, which start
+at 0 in torchann and uniform in the same ±bound in scikit-learn.
 
 Part 2, speed: on the digits, minibatch 32 and 128, hidden width 64 and 512,
 ``--timing-epochs`` epochs, in float64 and float32 (scikit-learn computes in

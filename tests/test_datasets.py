@@ -108,3 +108,20 @@ def test_r2_score_matches_scikit_learn():
         pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match=r"predictions \(50,\) and targets \(50, 1\)"):
         datasets.r2_score(predictions[:, 0], targets)
+    # several outputs: the mean of per-column R², like scikit-learn's default
+    wide_t = torch.randn(40, 3, generator=gen, dtype=torch.float64)
+    wide_p = wide_t * torch.tensor([0.5, 2.0, -1.0], dtype=torch.float64)
+    assert datasets.r2_score(wide_p, wide_t) == pytest.approx(
+        r2_score(wide_t.numpy(), wide_p.numpy()), abs=1e-12)
+    # constant targets, lists, integers: what scikit-learn gives, no crash
+    assert datasets.r2_score([2, 2, 2], [2, 2, 2]) == 1.0
+    assert datasets.r2_score([1, 2, 3], [2, 2, 2]) == 0.0
+    assert datasets.r2_score([1.0, 2.0, 3.5], [1, 2, 3]) == pytest.approx(
+        r2_score([1, 2, 3], [1.0, 2.0, 3.5]), abs=1e-12)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        datasets.r2_score(torch.empty(0), torch.empty(0))
+
+
+def test_a_regression_split_too_small_to_standardise_is_refused():
+    with pytest.raises(ValueError, match="at least 2 training examples, got train_size=1"):
+        datasets.load("diabetes", train_size=1)

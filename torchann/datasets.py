@@ -135,12 +135,19 @@ def load(name: str, *, seed: int = 0, val_fraction: float = 0.15, test_fraction:
              "test": slice(n_train + n_val, n)}
     train_x = x[parts["train"]]
     mean = train_x.mean(dim=0)
-    std = train_x.std(dim=0)
+    # one training example has no spread to measure: leave the scale alone then
+    std = train_x.std(dim=0) if len(train_x) > 1 else torch.ones_like(mean)
     std = torch.where(std > 0, std, torch.ones_like(std))  # constant pixels in digits
     target_mean, target_std = 0.0, 1.0
     if name in REGRESSION:
         train_y = y[parts["train"]]
+        if len(train_y) < 2:
+            raise ValueError(f"{name} is a regression dataset: standardising its target needs "
+                             f"at least 2 training examples, got train_size={len(train_y)}")
         target_mean, target_std = float(train_y.mean()), float(train_y.std())
+        if not target_std > 0:
+            raise ValueError(f"the training targets of {name} are all equal ({target_mean:g}): "
+                             "there is nothing to regress; use a larger train_size")
         targets = ((y - target_mean) / target_std).unsqueeze(1)
     elif int(y.max()) + 1 == 2:
         targets = y.double().unsqueeze(1)
@@ -151,15 +158,28 @@ def load(name: str, *, seed: int = 0, val_fraction: float = 0.15, test_fraction:
                  target_mean, target_std)
 
 
-def r2_score(predictions: torch.Tensor, targets: torch.Tensor) -> float:
-    """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², over every entry.
+def r2_score(predictions, targets) -> float:
+    """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² (as scikit-learn's ``r2_score``).
 
     1 is a perfect fit; 0 is no better than always predicting the mean of
     ``targets``. Unchanged by standardising targets and predictions alike.
+    With several output columns, each column gets its own R² and the result
+    is their mean; a column whose targets are all equal scores 1 if it is
+    predicted exactly and 0 otherwise.
     """
+    predictions = torch.as_tensor(predictions).double()
+    targets = torch.as_tensor(targets).double()
     if predictions.shape != targets.shape:
         raise ValueError(f"predictions {tuple(predictions.shape)} and targets "
                          f"{tuple(targets.shape)} must have the same shape")
-    residual = (targets - predictions).square().sum()
-    total = (targets - targets.mean()).square().sum()
-    return float(1 - residual / total)
+    if targets.dim() not in (1, 2) or targets.shape[0] < 2:
+        raise ValueError("r2_score needs at least 2 rows of (n,) or (n, outputs) values, got "
+                         f"shape {tuple(targets.shape)}")
+    if targets.dim() == 1:
+        predictions, targets = predictions.unsqueeze(1), targets.unsqueeze(1)
+    residual = (targets - predictions).square().sum(dim=0)
+    total = (targets - targets.mean(dim=0)).square().sum(dim=0)
+    exact = (residual == 0).double()
+    per_column = torch.where(total > 0, 1 - residual / total.clamp_min(torch.finfo(total.dtype).tiny),
+                             exact)
+    return float(per_column.mean())
