@@ -77,6 +77,12 @@ class _Activation(torch.autograd.Function):
             return super().apply(z)
         return cls._c_apply(_unwrap_if_dead(z))
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        # The one rule of this module, kept in one place: cache the output a = g(z),
+        # never the input z; each backward forms g'(z) from a.
+        ctx.save_for_backward(output)
+
 
 class Identity(_Activation):
     """g(z) = z, g'(z) = 1: nothing needs to be saved for the backward pass."""
@@ -104,10 +110,6 @@ class Sigmoid(_Activation):
         return torch.sigmoid(z)  # saturates to exactly 0 or 1, never overflows
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
-
-    @staticmethod
     def backward(ctx, grad_output):
         a, = ctx.saved_tensors
         # aten's fused kernel computes grad_output * a * (1 - a) from the saved
@@ -123,10 +125,6 @@ class Tanh(_Activation):
         return torch.tanh(z)
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
-
-    @staticmethod
     def backward(ctx, grad_output):
         a, = ctx.saved_tensors
         return _TANH_BACKWARD(grad_output, a)  # grad_output * (1 - a^2)
@@ -138,10 +136,6 @@ class ReLU(_Activation):
     @staticmethod
     def forward(z):
         return torch.relu(z)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -165,10 +159,6 @@ class Softplus(_Activation):
         return F.softplus(z)
 
     @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
-
-    @staticmethod
     def backward(ctx, grad_output):
         a, = ctx.saved_tensors
         return grad_output * -torch.expm1(-a)
@@ -186,10 +176,6 @@ class Softmax(_Activation):
     @staticmethod
     def forward(z):
         return torch.softmax(z, dim=-1)  # subtracts the row maximum first: no overflow
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        ctx.save_for_backward(output)
 
     @staticmethod
     def backward(ctx, grad_output):

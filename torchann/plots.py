@@ -87,9 +87,16 @@ def plot_decision_region(ax, model: nn.Module, inputs: torch.Tensor, targets: to
 
 def plot_loss_curve(ax, losses: Sequence[float], *, epochs: int | None = None,
                     ylim: tuple[float, float] | None = None,
-                    ylabel: str = "mean of E = ½(a − t)²") -> None:
-    """The per-epoch training loss, like the right-hand panel of the seed's figures."""
-    ax.plot(range(1, len(losses) + 1), losses, color="tab:blue", linewidth=1.8)
+                    ylabel: str = "mean of E = ½(a − t)²",
+                    val_losses: Sequence[float] | None = None) -> None:
+    """The per-epoch training loss, like the right-hand panel of the seed's figures.
+
+    With ``val_losses`` the validation loss is drawn over it, with a legend.
+    """
+    ax.plot(range(1, len(losses) + 1), losses, color="tab:blue", linewidth=1.8, label="train")
+    if val_losses is not None:
+        ax.plot(range(1, len(val_losses) + 1), val_losses, color="tab:orange", linewidth=1.8,
+                label="validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     if epochs:
@@ -97,7 +104,11 @@ def plot_loss_curve(ax, losses: Sequence[float], *, epochs: int | None = None,
     if ylim:
         ax.set_ylim(*ylim)
     ax.grid(True, alpha=0.3)
-    ax.set_title("training error")
+    if val_losses is None:
+        ax.set_title("training error")
+    else:
+        ax.legend()
+        ax.set_title("training and validation loss")
 
 
 def draw_classification(figure: Figure, model: nn.Module, inputs: torch.Tensor,
@@ -348,18 +359,8 @@ def draw_classifier_training(figure: Figure, matrix: torch.Tensor, classes: Sequ
     """A real-data training frame: validation confusion matrix | train and validation loss."""
     left, right = _two_panels(figure)
     plot_confusion_matrix(left, matrix, classes, f"validation, epoch {epoch}")
-    right.plot(range(1, len(train_loss) + 1), train_loss, label="train", linewidth=1.8)
-    if val_loss:
-        right.plot(range(1, len(val_loss) + 1), val_loss, label="validation", linewidth=1.8)
-    right.set_xlabel("epoch")
-    right.set_ylabel(ylabel)
-    if epochs:
-        right.set_xlim(1, max(epochs, 2))
-    if loss_ylim:
-        right.set_ylim(*loss_ylim)
-    right.grid(True, alpha=0.3)
-    right.legend()
-    right.set_title("training and validation loss")
+    plot_loss_curve(right, train_loss, epochs=epochs, ylim=loss_ylim, ylabel=ylabel,
+                    val_losses=val_loss)
 
 
 def image_grid_figure(images: torch.Tensor, titles: Sequence[str], *, title: str | None = None,
