@@ -161,7 +161,7 @@ FIXED_ON_RESUME = ("lr", "anneal", "hidden", "batch_size", "seed", "dtype")
 
 
 def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
-              data_keys: tuple[str, ...] = ()):
+              data_keys: tuple[str, ...] = (), requires: Callable[[], object] | None = None):
     """Parse flags and open the run: a new run folder, or the one ``--resume`` names.
 
     ``experiment`` is the run's name, or a function of the parsed (and, when
@@ -170,9 +170,16 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
     is the loaded checkpoint when resuming, else ``None``. With ``--resume``, the training
     flags in ``FIXED_ON_RESUME`` and the data flags ``data_keys`` come from the
     checkpoint (passing a different value is a usage error); ``--epochs``,
-    ``--device`` and the output flags may change.
+    ``--device`` and the output flags may change. ``requires`` is called after
+    parsing and before any folder is made; an ImportError or ValueError it
+    raises (a missing optional package) becomes a usage error.
     """
     args = parser.parse_args(argv)
+    if requires is not None:
+        try:
+            requires()
+        except (ImportError, ValueError) as error:
+            parser.error(str(error))
     name_of = experiment if callable(experiment) else (lambda _: experiment)
     if args.resume is None:
         config = parse_config(parser, args)

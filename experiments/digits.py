@@ -47,12 +47,9 @@ def confusion(model, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def main(argv=None) -> dict:
     parser = build_parser()
-    args, config, run_dir, resume, name = start_run(parser, "digits", argv,
-                                                    data_keys=("init",))
-    try:
-        split = datasets.load("digits", seed=config.seed)
-    except ImportError as error:
-        parser.error(str(error))
+    args, config, run_dir, resume, name = start_run(parser, "digits", argv, data_keys=("init",),
+                                                    requires=datasets.require_sklearn)
+    split = datasets.load("digits", seed=config.seed)
     model = MLP([split.n_in, config.hidden, split.n_out], "tanh", output="softmax",
                 seed=config.seed, dtype=config.torch_dtype, init=args.init)
     device = next(model.parameters()).device

@@ -56,6 +56,19 @@ def test_digits_early_stopping_and_resume(logdir):
     assert resumed["test_accuracy"] == straight["test_accuracy"]
 
 
+def test_digits_without_scikit_learn_is_a_usage_error_that_leaves_no_folder(logdir, monkeypatch,
+                                                                            capsys):
+    def missing():
+        raise ImportError("this dataset comes with scikit-learn, which is not installed; "
+                          "install it with: pip install 'torchann[data]'")
+    monkeypatch.setattr(digits.datasets, "require_sklearn", missing)
+    with pytest.raises(SystemExit) as exit_info:
+        digits.main(["--logdir", str(logdir), "--quiet"])
+    assert exit_info.value.code == 2
+    assert "pip install 'torchann[data]'" in capsys.readouterr().err
+    assert not (logdir / "digits").exists()
+
+
 def test_generalization_writes_curves(logdir):
     summary = generalization.main(["--dataset", "iris", "--hidden", "1", "8", "--epochs", "3",
                                    "--small", "20", "--logdir", str(logdir), "--quiet"])
