@@ -24,15 +24,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from torchann.functional import get_activation
+from torchann.functional import (_SIGMOID_BACKWARD, _SOFTMAX_BACKWARD, _TANH_BACKWARD,
+                                 _THRESHOLD_BACKWARD, get_activation)
 
 __all__ = ["DERIVATIVE_FROM_OUTPUT", "Backprop", "ExplicitBackprop", "backprop"]
-
-_SIGMOID_BACKWARD = torch.ops.aten.sigmoid_backward.default
-_TANH_BACKWARD = torch.ops.aten.tanh_backward.default
-_THRESHOLD_BACKWARD = torch.ops.aten.threshold_backward.default
 
 # g'(z) written in terms of the output a = g(z), for inspection and teaching.
 DERIVATIVE_FROM_OUTPUT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -44,16 +42,18 @@ DERIVATIVE_FROM_OUTPUT: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 # δ = g'(z) ⊙ incoming, from the output a. The same products as
-# DERIVATIVE_FROM_OUTPUT, but through aten's fused kernels where one exists:
-# one op per layer instead of three, which is most of an online step's cost.
+# DERIVATIVE_FROM_OUTPUT, but through aten's fused kernels where one exists
+# (the ones our activation Functions' backward uses): one op per layer instead
+# of three, which is most of an online step's cost. sigmoid and tanh's kernels
+# already take (incoming, a), so they are called with no wrapper at all.
 _DELTA_RULES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "identity": lambda incoming, a: incoming,                           # × 1
-    "sigmoid": lambda incoming, a: _SIGMOID_BACKWARD(incoming, a),      # × a(1 − a)
-    "tanh": lambda incoming, a: _TANH_BACKWARD(incoming, a),            # × (1 − a²)
+    "sigmoid": _SIGMOID_BACKWARD,                                       # × a(1 − a)
+    "tanh": _TANH_BACKWARD,                                             # × (1 − a²)
     "relu": lambda incoming, a: _THRESHOLD_BACKWARD(incoming, a, 0),    # × [a > 0]
     "softplus": lambda incoming, a: incoming * -torch.expm1(-a),        # × (1 − e^−a)
     # softmax couples a layer's units: (∂s/∂z)ᵀ incoming = s ⊙ (incoming − Σ_j incoming_j s_j)
-    "softmax": lambda incoming, s: torch.ops.aten._softmax_backward_data(incoming, s, -1, s.dtype),
+    "softmax": lambda incoming, s: _SOFTMAX_BACKWARD(incoming, s, -1, s.dtype),
 }
 
 
@@ -75,32 +75,36 @@ def _transpose_times(a_in: torch.Tensor, delta: torch.Tensor, matmul) -> torch.T
     return matmul(a_in.transpose(-1, -2), delta)
 
 
+# Each output-error rule returns (S, δ_L): S summed over a batch's rows and units
+# (per member for an Ensemble), and the batch loss is S × _LOSS_SCALE / rows --
+# the same values torchann.losses computes, through the same fused kernels.
+
 def _squared(a, t, activation, delta_rule):
-    """E = ½ Σ (a − t)²: ∂E/∂a = a − t, so δ_L = g'(z_L) ⊙ (a_L − t). Returns (2E summed, δ_L)."""
+    """E = ½ Σ (a − t)²: ∂E/∂a = a − t, so δ_L = g'(z_L) ⊙ (a_L − t). S = Σ (a − t)²."""
     error = a - t
     return error.square().sum(dim=(-2, -1)), delta_rule(error, a)
 
 
 def _binary_cross_entropy(a, t, activation, delta_rule):
     """E = −Σ [t log a + (1 − t) log(1 − a)]; with a sigmoid output δ_L = a − t exactly."""
-    tiny = torch.finfo(a.dtype).tiny
-    # each log clamped at −100, as torch's binary_cross_entropy does
-    value = -(t * a.log().clamp_min(-100) + (1 - t) * (1 - a).log().clamp_min(-100)).sum(dim=(-2, -1))
+    # torch's fused kernel, each log clamped at −100 (as losses.binary_cross_entropy)
+    value = F.binary_cross_entropy(a, t, reduction="none").sum(dim=(-2, -1))
     if activation == "sigmoid":          # a(1 − a) from σ' cancels the denominator
         return value, a - t
+    tiny = torch.finfo(a.dtype).tiny
     return value, delta_rule((a - t) / (a * (1 - a)).clamp_min(tiny), a)
 
 
 def _cross_entropy(a, t, activation, delta_rule):
-    """E = −Σ t log a; with a softmax output δ_L = s − t exactly."""
-    tiny = torch.finfo(a.dtype).tiny
-    value = -(t * a.clamp_min(tiny).log()).sum(dim=(-2, -1))
+    """E = −Σ t log a; with a softmax output δ_L = s − t exactly. S = Σ t log a (sign in the scale)."""
+    value = torch.xlogy(t, a).sum(dim=(-2, -1))  # 0·log 0 = 0, as losses.cross_entropy
     if activation == "softmax":          # the softmax Jacobian turns −t/s into s − t (Σ t = 1)
         return value, a - t
-    return value, delta_rule(-t / a.clamp_min(tiny), a)
+    return value, delta_rule(-t / a.clamp_min(torch.finfo(a.dtype).tiny), a)
 
 
 _OUTPUT_ERROR = {"squared": _squared, "bce": _binary_cross_entropy, "ce": _cross_entropy}
+_LOSS_SCALE = {"squared": 0.5, "bce": 1.0, "ce": -1.0}
 
 
 @dataclass
@@ -125,6 +129,7 @@ class ExplicitBackprop:
         if loss not in _OUTPUT_ERROR:
             raise ValueError(f"unknown loss {loss!r}; valid losses are: {', '.join(_OUTPUT_ERROR)}")
         self.loss = loss
+        self._output_error, self._loss_scale = _OUTPUT_ERROR[loss], _LOSS_SCALE[loss]
         layers = list(getattr(model, "layers", ()))
         if not layers or not all(hasattr(l, "activation") and hasattr(l, "weight") for l in layers):
             raise TypeError("explicit backpropagation needs a torchann net (SingleLayerNet, "
@@ -141,9 +146,43 @@ class ExplicitBackprop:
         self._affine = torch.baddbmm if batched else torch.addmm
         self._matmul = torch.bmm if batched else torch.mm
 
+    # The three steps are public (experiments.backprop_steps shows each one) and run
+    # without autograd; fit's per-step call enters no_grad once for all three.
     @torch.no_grad()
     def forward(self, inputs: torch.Tensor) -> list[torch.Tensor]:
         """Step I: a_l = g_l(a_{l−1} W_l + b_l) for every layer, keeping every a_l."""
+        return self._forward(inputs)
+
+    @torch.no_grad()
+    def backward(self, activations: list[torch.Tensor], targets: torch.Tensor):
+        """Step II: the error signals δ_L .. δ_1; returns (deltas in layer order, loss).
+
+        The loss is a 0-dim tensor, or one per member (K,) for an Ensemble.
+        """
+        return self._backward(activations, targets)
+
+    @torch.no_grad()
+    def gradients(self, activations: list[torch.Tensor],
+                  deltas: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Step III: [∂E/∂W_1, ∂E/∂b_1, ∂E/∂W_2, ...] in ``model.parameters()`` order."""
+        return self._gradients(activations, deltas)
+
+    def loss_and_gradients(self, inputs: torch.Tensor, targets: torch.Tensor):
+        """Steps I-III in one call: (loss, gradients), the form ``fit`` uses."""
+        _, _, loss, grads = self._steps(inputs, targets)
+        return loss, grads
+
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> Backprop:
+        activations, deltas, loss, grads = self._steps(inputs, targets)
+        return Backprop(activations, deltas, dict(zip(self.names, grads)), loss)
+
+    def _steps(self, inputs: torch.Tensor, targets: torch.Tensor):
+        with torch.no_grad():
+            activations = self._forward(inputs)
+            deltas, loss = self._backward(activations, targets)
+            return activations, deltas, loss, self._gradients(activations, deltas)
+
+    def _forward(self, inputs: torch.Tensor) -> list[torch.Tensor]:
         if self._affine is torch.baddbmm and inputs.ndim == 2:  # one input row set for all
             inputs = inputs.expand(self.layers[0].weight.shape[0], *inputs.shape)
         activations = [inputs]
@@ -153,20 +192,14 @@ class ExplicitBackprop:
             activations.append(a)
         return activations
 
-    @torch.no_grad()
-    def backward(self, activations: list[torch.Tensor], targets: torch.Tensor):
-        """Step II: the error signals δ_L .. δ_1; returns (deltas in layer order, loss).
-
-        The loss is a 0-dim tensor, or one per member (K,) for an Ensemble.
-        """
+    def _backward(self, activations: list[torch.Tensor], targets: torch.Tensor):
         output = activations[-1]
         batch = output.shape[-2]
-        value, delta = _OUTPUT_ERROR[self.loss](output, targets, self.layers[-1].activation,
-                                                self._delta[-1])
-        value = value * (1.0 / batch) if self.loss != "squared" else value * (0.5 / batch)
+        value, delta = self._output_error(output, targets, self.layers[-1].activation,
+                                          self._delta[-1])
+        loss = value * (self._loss_scale / batch)             # the mean of E over the rows
         if batch > 1:
-            delta = delta / batch                             # the loss is a mean over rows
-        loss = value
+            delta = delta / batch                             # ... so δ carries 1/B too
         deltas = [delta]
         for l in range(len(self.layers) - 2, -1, -1):         # l = L−1 .. 1 (0-based here)
             incoming = _times_transpose(delta, self.layers[l + 1].weight, self._matmul)
@@ -175,10 +208,8 @@ class ExplicitBackprop:
         deltas.reverse()
         return deltas, loss
 
-    @torch.no_grad()
-    def gradients(self, activations: list[torch.Tensor],
-                  deltas: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Step III: [∂E/∂W_1, ∂E/∂b_1, ∂E/∂W_2, ...] in ``model.parameters()`` order."""
+    def _gradients(self, activations: list[torch.Tensor],
+                   deltas: list[torch.Tensor]) -> list[torch.Tensor]:
         grads = []
         for a_in, delta in zip(activations[:-1], deltas):
             if a_in.ndim < delta.ndim:                          # one input shared by all members
@@ -187,18 +218,6 @@ class ExplicitBackprop:
             grads.append(delta if delta.shape[-2] == 1           # δ_l summed over the rows
                          else delta.sum(dim=-2, keepdim=True))   # (1, n_out) or (K, 1, n_out)
         return grads
-
-    def loss_and_gradients(self, inputs: torch.Tensor, targets: torch.Tensor):
-        """Steps I-III in one call: (loss, gradients), the form ``fit`` uses."""
-        activations = self.forward(inputs)
-        deltas, loss = self.backward(activations, targets)
-        return loss, self.gradients(activations, deltas)
-
-    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> Backprop:
-        activations = self.forward(inputs)
-        deltas, loss = self.backward(activations, targets)
-        grads = self.gradients(activations, deltas)
-        return Backprop(activations, deltas, dict(zip(self.names, grads)), loss)
 
 
 def backprop(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor,

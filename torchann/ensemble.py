@@ -19,7 +19,7 @@ from torch import nn
 
 from torchann.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
-from torchann.nn import MLP, _LayerStack
+from torchann.nn import MLP, _LayerStack, initial_weights
 
 __all__ = ["EnsembleDense", "Ensemble"]
 
@@ -70,9 +70,7 @@ class Ensemble(_LayerStack):
         for seed in seeds:
             generator = torch.Generator().manual_seed(seed)
             for l, (n_in, n_out) in enumerate(shapes):
-                weight = torch.rand(n_in, n_out, generator=generator, dtype=torch.float64) - 0.5
-                bias = torch.rand(1, n_out, generator=generator, dtype=torch.float64) - 0.5
-                drawn[l].append((weight, bias))
+                drawn[l].append(initial_weights(n_in, n_out, "seed", generator))
         self.layers = nn.ModuleList(
             EnsembleDense(torch.stack([w for w, _ in pairs]).to(device=device, dtype=dtype),
                           torch.stack([b for _, b in pairs]).to(device=device, dtype=dtype),

@@ -104,14 +104,18 @@ def per_member(name: str, value, members: int, check) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64)
 
 
-def _members_last_rows(batches) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """One-observation batches as the members-last kernel takes them (views, no copies).
+def _members_last_rows(inputs: torch.Tensor,
+                       targets: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The observations, in order, as the members-last kernel takes them (views, no copies).
 
-    x: (1, n_in) shared -> (n_in, 1, 1), or (K, 1, n_in) per member -> (n_in, 1, K);
-    t: (1, n_out) -> (n_out, 1), or (K, 1, n_out) -> (n_out, K).
+    inputs (n, n_in) shared by all members -> n rows of (n_in, 1, 1), or (K, n, n_in)
+    per member -> (n_in, 1, K); targets (n, n_out) -> (n_out, 1), or (K, n, n_out)
+    -> (n_out, K). One reshape of the whole epoch, then one view per row.
     """
-    return [(x.view(-1, 1, 1) if x.ndim == 2 else x[:, 0, :].t().unsqueeze(1),
-             t.view(-1, 1) if t.ndim == 2 else t[:, 0, :].t()) for x, t in batches]
+    xs = (inputs[:, :, None, None] if inputs.ndim == 2
+          else inputs.permute(1, 2, 0).unsqueeze(2)).unbind(0)
+    ts = (targets[:, :, None] if targets.ndim == 2 else targets.permute(1, 2, 0)).unbind(0)
+    return list(zip(xs, ts))
 
 
 def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
@@ -165,9 +169,12 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         generators = [torch.Generator().manual_seed(seed)]
     elif shuffle == "member":
         generators = [torch.Generator().manual_seed(s) for s in ensemble.seeds]
-    if not shuffle:
-        fixed = list(zip(inputs.split(batch_size), targets.split(batch_size)))
-        fixed_rows = _members_last_rows(fixed) if online is not None else None
+    if not shuffle:  # the same batches (or, online, rows) every epoch: cut them once
+        fixed = (_members_last_rows(inputs, targets) if online is not None
+                 else list(zip(inputs.split(batch_size), targets.split(batch_size))))
+    # The update p ← p − η ∂E/∂p acts on these aliases of the parameters' storage:
+    # in-place arithmetic on them needs no no_grad block, on every step.
+    detached = [p.detach() for p in params]
 
     before = [p.detach().clone() for p in params]  # each epoch's starting point, reused
     start = time.perf_counter()
@@ -177,20 +184,22 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         scalar_rate = float(rates[0]) if shared_rate and not frozen.any() else None
         if shuffle == "shared":
             order = torch.randperm(n, generator=generators[0]).to(device)
-            batches = zip(inputs[order].split(batch_size), targets[order].split(batch_size))
+            ordered = inputs[order], targets[order]                     # (n, n_in), (n, n_out)
         elif shuffle == "member":
             orders = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
-            batches = zip(inputs[orders].split(batch_size, dim=1),     # (K, B, n_in)
-                          targets[orders].split(batch_size, dim=1))
-        else:
+            ordered = inputs[orders], targets[orders]                 # (K, n, n_in), (K, n, n_out)
+        if not shuffle:
             batches = fixed
+        elif online is not None:
+            batches = _members_last_rows(*ordered)
+        else:  # cut along the observation dimension, the second to last either way
+            batches = zip(ordered[0].split(batch_size, dim=-2), ordered[1].split(batch_size, dim=-2))
         for p, old in zip(params, before):
             old.copy_(p.detach())
         if online is not None:
             rate_arg = scalar_rate if scalar_rate is not None else rates.to(device=device,
                                                                              dtype=dtype)
-            rows = fixed_rows if not shuffle else _members_last_rows(batches)
-            for (x, t), error in zip(rows, error_rows):
+            for (x, t), error in zip(batches, error_rows):
                 online.step(x, t, rate_arg, error)                          # error: (n_out, K)
             online.push()
             torch.sum(errors.square(), dim=1, out=step_losses).mul_(0.5)  # ½ Σ_k (a − t)²
@@ -204,12 +213,10 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                 grads = torch.autograd.grad(loss.sum(), params)  # members are independent
                 loss = loss.detach()
             # IV: p ← p − η_k ∂E_k/∂p for each member k
-            with torch.no_grad():
-                if scalar_rate is not None:
-                    torch._foreach_add_(params, grads, alpha=-scalar_rate)
-                else:
-                    for p, g in zip(params, grads):
-                        p.addcmul_(rate, g, value=-1.0)
+            if scalar_rate is not None:
+                torch._foreach_add_(detached, grads, alpha=-scalar_rate)
+            else:
+                torch._foreach_addcmul_(detached, [rate] * len(detached), grads, value=-1.0)
             step_losses[step] = loss
         history.steps += steps_per_epoch
 

@@ -34,11 +34,7 @@ class MembersLastOnline:
     def __init__(self, ensemble):
         self.layers = list(ensemble.layers)
         self._g = [get_activation(l.activation, builtin=True) for l in self.layers]
-        # sigmoid and tanh: aten's fused kernels are already (incoming, output) -> δ, so
-        # call them directly rather than through the rule's extra Python frame.
-        direct = {"sigmoid": torch.ops.aten.sigmoid_backward.default,
-                  "tanh": torch.ops.aten.tanh_backward.default}
-        self._delta = [direct.get(l.activation, _DELTA_RULES[l.activation]) for l in self.layers]
+        self._delta = [_DELTA_RULES[l.activation] for l in self.layers]
         self.weights = [l.weight.detach().permute(1, 2, 0).contiguous() for l in self.layers]
         self.biases = [l.bias.detach()[:, 0, :].t().contiguous() for l in self.layers]
 

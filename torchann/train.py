@@ -229,6 +229,10 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
     if not shuffle:  # the same batches every epoch: cut them once
         fixed_batches = list(zip(inputs.split(batch_size), targets.split(batch_size)))
 
+    # Step IV acts on these aliases of the parameters' storage: in-place arithmetic on
+    # them needs no no_grad block, which saves a context switch on every step.
+    detached = [p.detach() for p in params]
+
     model.train()
     start = time.perf_counter() - history.seconds
     with InterruptFlag() as interrupt:
@@ -254,8 +258,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
                 # ∂E/∂W = a_inᵀ δ and ∂E/∂b = Σ δ (torchann/engines.py, torchann/backprop.py).
                 loss, grads = gradient_of(x, t)
                 # IV. update: p ← p − η ∂E/∂p, all parameters in one fused call
-                with torch.no_grad():
-                    torch._foreach_add_(params, grads, alpha=-lr_now)
+                torch._foreach_add_(detached, grads, alpha=-lr_now)
                 batch_losses.append(loss)
                 if interrupt.requested:  # Ctrl-C: this step is complete, stop here
                     history.steps += len(batch_losses) - skip
