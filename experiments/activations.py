@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from experiments.common import new_output_dir, output_parser, record_figure
+from experiments.common import make_run_dir, output_parser, record_figure
 from torchann.functional import ACTIVATION_NAMES, canonical_name, get_activation
 from torchann.plots import activations_figure
 
@@ -54,7 +54,7 @@ def main(argv=None) -> dict:
         names = list(dict.fromkeys(canonical_name(n) for n in args.names))
     except ValueError as error:
         parser.error(str(error))
-    run_dir = new_output_dir(parser, "activations", args)
+    run_dir = make_run_dir(parser, "activations", args)
     z = torch.linspace(-4, 4, 401, dtype=torch.float64)
     values, derivatives = derivatives_by_autograd(names, z)
     analytic = {n: ANALYTIC[n](z) for n in names}

@@ -24,6 +24,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from experiments import activations, error_surface, logic, regression, ring, xor
+from experiments.common import positive_float
 
 # (file stem, module, flags): the seed's figures in the blog's order.
 FIGURES = [
@@ -53,7 +54,7 @@ def build_parser():
                         help="write no TensorBoard events")
     parser.add_argument("--docs", action="store_true",
                         help="refresh the README gallery's small PNGs in docs/figures/")
-    parser.add_argument("--epochs-scale", type=float, default=1.0,
+    parser.add_argument("--epochs-scale", type=positive_float, default=1.0,
                         help="multiply every training run's epochs (e.g. 0.1 for a quick look)")
     return parser
 
@@ -81,8 +82,6 @@ def _out_dir(parser, requested: str | None) -> Path:
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.epochs_scale > 0:
-        parser.error(f"argument --epochs-scale: must be > 0, got {args.epochs_scale}")
     out = _out_dir(parser, args.out)
     written, timings = {}, {}
     progress = tqdm(FIGURES, desc="figures", unit="figure")

@@ -17,6 +17,7 @@ import argparse
 
 import torch
 
+from experiments.common import DTYPES, positive_float, positive_int
 from torchann import TwoLayerNet, data
 from torchann.backprop import DERIVATIVE_FROM_OUTPUT, ExplicitBackprop
 from torchann.engines import make_engine
@@ -28,9 +29,9 @@ def build_parser():
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--seed", type=int, default=0, help="network and data seed")
     parser.add_argument("--index", type=int, default=0, help="which observation of the data set")
-    parser.add_argument("--lr", type=float, default=2.0, help="learning rate η for step IV")
-    parser.add_argument("--hidden", type=int, default=3, help="hidden units")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    parser.add_argument("--lr", type=positive_float, default=2.0, help="learning rate η for step IV")
+    parser.add_argument("--hidden", type=positive_int, default=3, help="hidden units")
+    parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
     return parser
 
 
@@ -44,11 +45,7 @@ def show(name: str, value: torch.Tensor, indent: int = 4) -> str:
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.hidden < 1:
-        parser.error(f"argument --hidden: must be at least 1, got {args.hidden}")
-    if not args.lr > 0:
-        parser.error(f"argument --lr: must be > 0, got {args.lr}")
-    dtype = {"float32": torch.float32, "float64": torch.float64}[args.dtype]
+    dtype = DTYPES[args.dtype]
     inputs, targets = data.logic_gate("xor", seed=args.seed)
     if not 0 <= args.index < len(inputs):
         parser.error(f"argument --index: must be in 0..{len(inputs) - 1}, got {args.index}")

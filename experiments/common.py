@@ -60,27 +60,27 @@ class TrainingConfig:
         return DTYPES[self.dtype]
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number >= ``minimum``, or a usage error saying so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            bound = "0 or more" if minimum == 0 else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+    parse.__name__ = f"int_at_least_{minimum}"
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 
 
-def _learning_rate(text: str) -> float:
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number > 0 (learning rates, scales, extents)."""
     try:
         value = float(text)
     except ValueError:
@@ -123,7 +123,7 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int, default=epochs, help="passes through the data")
-    train.add_argument("--lr", type=_learning_rate, default=lr, help="initial learning rate η")
+    train.add_argument("--lr", type=positive_float, default=lr, help="initial learning rate η")
     train.add_argument("--anneal", type=_anneal, default=anneal,
                        help="η is multiplied by this after every epoch (1 = constant)")
     train.add_argument("--hidden", type=positive_int, default=hidden, help="hidden units")
@@ -134,11 +134,7 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                        help="auto = cuda when a GPU is present")
     train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
-    out = parser.add_argument_group("output")
-    out.add_argument("--logdir", default="runs", help="runs are written to LOGDIR/<experiment>/<run>")
-    out.add_argument("--run-name", default=None, help="run folder name (default: the start time)")
-    out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
-                     help="write no TensorBoard events (figure and summary.json are still written)")
+    out = add_output_flags(parser)
     out.add_argument("--image-every", type=non_negative_int, default=None,
                      help="log the figure to TensorBoard every K epochs (0 = final figure only; "
                           "default: about 6 images per run)")
@@ -152,8 +148,18 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     out.add_argument("--resume", default=None, metavar="RUN_DIR",
                      help="continue the run in RUN_DIR from its checkpoint.pt (exactly where it "
                           "stopped; --epochs may raise the total)")
-    out.add_argument("--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+def add_output_flags(parser: argparse.ArgumentParser):
+    """The flags every experiment shares: where runs go, TensorBoard or not, quiet or not."""
+    out = parser.add_argument_group("output")
+    out.add_argument("--logdir", default="runs", help="runs are written to LOGDIR/<experiment>/<run>")
+    out.add_argument("--run-name", default=None, help="run folder name (default: the start time)")
+    out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
+                     help="write no TensorBoard events (the run's other files are still written)")
+    out.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return out
 
 
 # Flags that --resume takes from the checkpoint: changing them would make a different run.
@@ -232,10 +238,14 @@ def parse_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> T
     return TrainingConfig(**{k: v for k, v in vars(args).items() if k in names})
 
 
-def make_run_dir(parser: argparse.ArgumentParser, experiment: str, config: TrainingConfig) -> Path:
-    """The run's fresh folder; a folder that exists or cannot be written is a usage error."""
+def make_run_dir(parser: argparse.ArgumentParser, experiment: str, settings) -> Path:
+    """The run's fresh folder under ``settings.logdir`` (named ``settings.run_name``, or
+    the time); a folder that exists or cannot be written is a usage error.
+
+    ``settings`` is a :class:`TrainingConfig` or parsed flags: anything with those two.
+    """
     try:
-        return new_run_dir(config.logdir, experiment, config.run_name)
+        return new_run_dir(settings.logdir, experiment, settings.run_name)
     except ValueError as error:
         parser.error(str(error))
 
@@ -460,20 +470,8 @@ def output_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A parser with only the output flags, for experiments that do not run ``fit``."""
     parser = argparse.ArgumentParser(prog=prog, description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    out = parser.add_argument_group("output")
-    out.add_argument("--logdir", default="runs", help="runs are written to LOGDIR/<experiment>/<run>")
-    out.add_argument("--run-name", default=None, help="run folder name (default: the start time)")
-    out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
-                     help="write no TensorBoard events")
-    out.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    add_output_flags(parser)
     return parser
-
-
-def new_output_dir(parser: argparse.ArgumentParser, experiment: str, args) -> Path:
-    try:
-        return new_run_dir(args.logdir, experiment, args.run_name)
-    except ValueError as error:
-        parser.error(str(error))
 
 
 def record_figure(experiment: str, args, run_dir: Path, figure: Figure, summary: dict,

@@ -23,7 +23,8 @@ import math
 
 import torch
 
-from experiments.common import new_output_dir, output_parser, record_figure
+from experiments.common import (int_at_least, make_run_dir, non_negative_int, output_parser,
+                                positive_float, record_figure)
 from torchann.functional import sigmoid
 from torchann.plots import error_surface_figure
 
@@ -67,30 +68,22 @@ def _finite_float(text: str) -> float:
 
 def build_parser():
     parser = output_parser("python -m experiments.error_surface", __doc__.splitlines()[0])
-    parser.add_argument("--grid", type=int, default=50, help="grid points per weight axis")
-    parser.add_argument("--extent", type=_finite_float, default=10.0,
+    parser.add_argument("--grid", type=int_at_least(2), default=50, help="grid points per weight axis")
+    parser.add_argument("--extent", type=positive_float, default=10.0,
                         help="weights range over [-EXTENT, EXTENT]")
     parser.add_argument("--start", type=_finite_float, nargs=2, action="append", default=None,
                         metavar=("W1", "W2"),
                         help="where a gradient-descent path starts (repeat for several; "
                              "default: -6 2 and 2 -6)")
-    parser.add_argument("--lr", type=_finite_float, default=5.0, help="gradient-descent step size")
-    parser.add_argument("--steps", type=int, default=400, help="gradient-descent steps (0 = no path)")
+    parser.add_argument("--lr", type=positive_float, default=5.0, help="gradient-descent step size")
+    parser.add_argument("--steps", type=non_negative_int, default=400, help="gradient-descent steps (0 = no path)")
     return parser
 
 
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.grid < 2:
-        parser.error(f"argument --grid: must be at least 2, got {args.grid}")
-    if args.extent <= 0:
-        parser.error(f"argument --extent: must be > 0, got {args.extent}")
-    if args.lr <= 0:
-        parser.error(f"argument --lr: must be > 0, got {args.lr}")
-    if args.steps < 0:
-        parser.error(f"argument --steps: must be 0 or more, got {args.steps}")
-    run_dir = new_output_dir(parser, "error_surface", args)
+    run_dir = make_run_dir(parser, "error_surface", args)
 
     axis = torch.linspace(-args.extent, args.extent, args.grid, dtype=torch.float64)
     w1, w2 = torch.meshgrid(axis, axis, indexing="xy")

@@ -23,7 +23,7 @@ import csv
 import torch
 from matplotlib.figure import Figure
 
-from experiments.common import positive_int, new_output_dir, output_parser
+from experiments.common import make_run_dir, output_parser, positive_float, positive_int
 from torchann import MLP, datasets, fit
 from torchann.runs import write_json
 
@@ -36,7 +36,7 @@ def build_parser():
     parser.add_argument("--epochs", type=positive_int, default=150)
     parser.add_argument("--small", type=positive_int, default=60,
                         help="training examples in the small-training-set setting")
-    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--lr", type=positive_float, default=0.1)
     parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     return parser
@@ -58,8 +58,6 @@ def error_rate(net, x, t) -> tuple[float, float]:
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.lr > 0:
-        parser.error(f"argument --lr: must be > 0, got {args.lr}")
     try:
         full = datasets.load(args.dataset, seed=args.seed)
         if not args.small < len(full.train[0]):
@@ -68,7 +66,7 @@ def main(argv=None) -> dict:
         small = datasets.load(args.dataset, seed=args.seed, train_size=args.small)
     except ImportError as error:
         parser.error(str(error))
-    run_dir = new_output_dir(parser, "generalization", args)
+    run_dir = make_run_dir(parser, "generalization", args)
     binary = full.n_out == 1
     rows = []
     for setting, split in (("full", full), ("small", small)):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from experiments.common import new_output_dir, output_parser, record_figure
+from experiments.common import make_run_dir, output_parser, positive_int, record_figure
 from torchann.nn import initial_weights
 
 WIDTHS = [2, 5, 10, 30, 100, 300, 1000, 3000]
@@ -28,8 +28,8 @@ WIDTHS = [2, 5, 10, 30, 100, 300, 1000, 3000]
 
 def build_parser():
     parser = output_parser("python -m experiments.init_saturation", __doc__.splitlines()[0])
-    parser.add_argument("--units", type=int, default=100, help="units in the layer")
-    parser.add_argument("--samples", type=int, default=500, help="random input vectors")
+    parser.add_argument("--units", type=positive_int, default=100, help="units in the layer")
+    parser.add_argument("--samples", type=positive_int, default=500, help="random input vectors")
     parser.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -45,9 +45,7 @@ def slopes(n_in: int, units: int, samples: int, init: str, seed: int) -> torch.T
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.units < 1 or args.samples < 1:
-        parser.error("--units and --samples must be at least 1")
-    run_dir = new_output_dir(parser, "init_saturation", args)
+    run_dir = make_run_dir(parser, "init_saturation", args)
     results = {}
     for init in ("seed", "xavier"):
         results[init] = {n: slopes(n, args.units, args.samples, init, args.seed) for n in WIDTHS}

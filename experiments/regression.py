@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import torch
 
-from experiments.common import (non_negative_float, parse_config, start_run, train_and_record,
-                                training_parser)
+from experiments.common import (int_at_least, non_negative_float, non_negative_int, parse_config,
+                                start_run, train_and_record, training_parser)
 from torchann import TwoLayerNet, data, fit
 from torchann.plots import draw_regression
 
@@ -38,12 +38,12 @@ def build_parser():
     group = parser.add_argument_group("data")
     group.add_argument("--target", choices=data.REGRESSION_TARGETS, default="sin",
                        help="the function to learn")
-    group.add_argument("--points", type=int, default=100, help="observations on [-5, 5]")
+    group.add_argument("--points", type=int_at_least(2), default=100, help="observations on [-5, 5]")
     group.add_argument("--noise", type=non_negative_float, default=0.5,
                        help="standard deviation of the noise on the targets")
     group.add_argument("--order", choices=["sorted", "shuffled"], default="sorted",
                        help="train in increasing x (the seed's order) or in one random order")
-    group.add_argument("--sweep", type=int, default=0, metavar="N",
+    group.add_argument("--sweep", type=non_negative_int, default=0, metavar="N",
                        help="instead of one run, train seeds 0..N-1 and report the success rate")
     return parser
 
@@ -98,10 +98,6 @@ def sweep(args, config) -> dict:
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.points < 2:
-        parser.error(f"argument --points: must be at least 2, got {args.points}")
-    if args.sweep < 0:
-        parser.error(f"argument --sweep: must be 0 or more, got {args.sweep}")
     if args.sweep:
         return sweep(args, parse_config(parser, args))
     args, config, run_dir, resume, experiment = start_run(

@@ -43,8 +43,9 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.common import DTYPES, new_output_dir  # noqa: E402
-from torchann import data  # noqa: E402
+from experiments.common import (DTYPES, add_output_flags, make_run_dir,  # noqa: E402
+                                positive_float, positive_int)
+from torchann import MLP, data  # noqa: E402
 from torchann.checks import resolve_device  # noqa: E402
 from torchann.distributed import (finish, gather_members, init_from_environment,  # noqa: E402
                                   rank_and_size, shard)
@@ -81,25 +82,21 @@ def build_parser():
     parser = argparse.ArgumentParser(prog="python -m experiments.restarts",
                                      description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--restarts", type=int, default=1000, help="random starts per configuration")
+    parser.add_argument("--restarts", type=positive_int, default=1000, help="random starts per configuration")
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
-    parser.add_argument("--hidden", type=int, nargs="+", default=list(range(1, 9)),
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=list(range(1, 9)),
                         help="hidden-unit counts to sweep (XOR and ring)")
-    parser.add_argument("--lrs", type=float, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
+    parser.add_argument("--lrs", type=positive_float, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
                         help="learning rates to sweep (XOR and ring, 3 hidden units)")
-    parser.add_argument("--epochs-scale", type=float, default=1.0,
+    parser.add_argument("--epochs-scale", type=positive_float, default=1.0,
                         help="multiply every task's epochs (e.g. 0.1 for a quick look)")
     parser.add_argument("--engine", choices=["autograd", "explicit"], default="autograd",
                         help="autograd = our custom Functions; explicit = the derivation (faster)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
-    parser.add_argument("--curve-every", type=int, default=10,
+    parser.add_argument("--curve-every", type=positive_int, default=10,
                         help="epochs between the loss-curve points saved per restart")
-    out = parser.add_argument_group("output")
-    out.add_argument("--logdir", default="runs")
-    out.add_argument("--run-name", default=None)
-    out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false")
-    out.add_argument("--quiet", action="store_true")
+    add_output_flags(parser)
     return parser
 
 
@@ -166,16 +163,6 @@ def configuration_id(job: dict, lr: float, anneal: float) -> str:
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.restarts < 1:
-        parser.error(f"argument --restarts: must be at least 1, got {args.restarts}")
-    if any(h < 1 for h in args.hidden):
-        parser.error("argument --hidden: every hidden-unit count must be at least 1")
-    if any(not lr > 0 for lr in args.lrs):
-        parser.error("argument --lrs: every learning rate must be > 0")
-    if not args.epochs_scale > 0:
-        parser.error(f"argument --epochs-scale: must be > 0, got {args.epochs_scale}")
-    if args.curve_every < 1:
-        parser.error(f"argument --curve-every: must be at least 1, got {args.curve_every}")
     try:
         device = resolve_device(args.device)
     except ValueError as error:
@@ -184,7 +171,7 @@ def main(argv=None) -> dict:
     distributed = init_from_environment(device)
     rank, size = rank_and_size()
     lead = rank == 0
-    run_dir = new_output_dir(parser, "restarts", args) if lead else None
+    run_dir = make_run_dir(parser, "restarts", args) if lead else None
 
     planned = jobs(args)
     results = []
@@ -256,7 +243,8 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
                "configurations": configurations, "files": {
                    "members": str(run_dir / "members.csv"),
                    "configurations": str(run_dir / "configurations.csv"),
-                   "loss_curves": str(curves_path), **figures}}
+                   "loss_curves": str(curves_path),
+                   **{name: path for name, (path, _) in figures.items()}}}
     write_json(run_dir / "summary.json", summary)
     if args.tensorboard:
         write_tensorboard(run_dir, configurations, figures)
@@ -273,6 +261,7 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
 
 
 def make_figures(run_dir: Path, args, results, configurations) -> dict:
+    """Save the figures as PNGs; returns {name: (path, Figure)} for the summary and TensorBoard."""
     panels: dict[str, dict] = {}
     for sweep, label in (("hidden", "hidden units"), ("lr", "learning rate (3 hidden units)")):
         for task in ("xor", "ring"):
@@ -294,7 +283,7 @@ def make_figures(run_dir: Path, args, results, configurations) -> dict:
         figure = success_rate_figure(panels, f"How often a random start succeeds "
                                              f"({args.restarts} restarts per point)")
         figure.savefig(run_dir / "success_rates.png", dpi=100)
-        files["success_rates"] = str(run_dir / "success_rates.png")
+        files["success_rates"] = (str(run_dir / "success_rates.png"), figure)
 
     finals, panel_nets, panel_labels, panel_data = {}, [], [], None
     for job, r in results:
@@ -305,9 +294,8 @@ def make_figures(run_dir: Path, args, results, configurations) -> dict:
             solved = [m for m in range(args.restarts) if r["success"][m]][:4]
             stuck = [m for m in range(args.restarts) if not r["success"][m]][:4]
             sizes = [2, 3, 1]
-            template = Ensemble(sizes, default.hidden, default.output, seeds=[0])
             for m, tag in [(m, "solved") for m in solved] + [(m, "stuck") for m in stuck]:
-                net = template.member(0)
+                net = MLP(sizes, default.hidden, default.output)  # gets member m's weights
                 with torch.no_grad():
                     for p, gathered in zip(net.parameters(), r["params"]):
                         p.copy_(gathered[m])
@@ -318,12 +306,12 @@ def make_figures(run_dir: Path, args, results, configurations) -> dict:
     if finals:
         figure = loss_histogram_figure(finals, "Final loss of every restart (3 hidden units)")
         figure.savefig(run_dir / "final_losses.png", dpi=100)
-        files["final_losses"] = str(run_dir / "final_losses.png")
+        files["final_losses"] = (str(run_dir / "final_losses.png"), figure)
     if panel_nets:
         figure = members_figure(panel_nets, panel_labels, *panel_data,
                                 title="XOR, 3 hidden units: solved restarts and stuck ones")
         figure.savefig(run_dir / "members.png", dpi=100)
-        files["members"] = str(run_dir / "members.png")
+        files["members"] = (str(run_dir / "members.png"), figure)
     return files
 
 
@@ -335,12 +323,9 @@ def write_tensorboard(run_dir: Path, configurations, figures) -> None:
                                                   "restarts", "epochs")},
                                {"hparam/success_rate": c["success_rate"],
                                 "hparam/median_final_loss": c["median_final_loss"]})
-    import matplotlib.image
     with TensorBoardLogger(run_dir) as logger:
-        for name, path in figures.items():
-            image = matplotlib.image.imread(path)[..., :3]
-            logger.writer.add_image(f"restarts/{name}", (image * 255).astype("uint8"), 0,
-                                    dataformats="HWC")
+        for name, (_, figure) in figures.items():
+            logger.add_figure(f"restarts/{name}", figure, 0, dpi=100)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,13 @@ def test_restarts_writes_tables_figures_and_tensorboard(logdir):
         assert (run / name).stat().st_size > 0
     hparams = sorted(p.name for p in (run / "hparams").iterdir())
     assert hparams == sorted(c["configuration"] for c in configurations)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(run), size_guidance={"images": 0})
+    events.Reload()
+    assert set(events.Tags()["images"]) == {"restarts/success_rates", "restarts/final_losses",
+                                            "restarts/members"}
+    for tag in events.Tags()["images"]:
+        assert events.Images(tag)[0].width > 400
     on_disk = json.loads((run / "summary.json").read_text())
     rates = {c["configuration"]: c["success_rate"] for c in on_disk["configurations"]}
     for c in configurations:

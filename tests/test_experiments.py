@@ -129,7 +129,7 @@ def test_gradient_descent_path_escapes_or_sticks_as_documented():
     (regression, ["--points", "1"], "argument --points: must be at least 2"),
     (error_surface, ["--grid", "1"], "argument --grid: must be at least 2"),
     (error_surface, ["--start", "1", "nan"], "argument --start: must be finite"),
-    (error_surface, ["--lr", "-1"], "argument --lr: must be > 0"),
+    (error_surface, ["--lr", "-1"], "argument --lr: must be a finite number > 0, got -1"),
     (activations, ["--names", "sigmiod"], "unknown activation 'sigmiod'"),
     (ring, ["--repeats", "0"], "argument --repeats: must be at least 1"),
 ])
