@@ -41,6 +41,7 @@ import warnings
 import torch
 
 from torchann import MLP, datasets, fit
+from torchann.metrics import accuracy
 
 ROOT = __file__.rsplit("/benchmarks/", 1)[0]
 LEARNING_RATE = {"classification": 0.1, "regression": 0.01}  # the same for both libraries
@@ -68,9 +69,7 @@ def torchann_run(split, hidden: int, lr: float, batch: int, epochs: int, seed: i
         out = net(x)
     if regression:
         return datasets.r2_score(out.double(), t.double()), seconds
-    predicted = (out[:, 0] > 0.5).long() if binary else out.argmax(dim=1)
-    truth = t[:, 0].long() if binary else t.argmax(dim=1)
-    return float((predicted == truth).double().mean()), seconds
+    return accuracy(out, t, (0.0, 1.0)), seconds
 
 
 def sklearn_run(split, hidden: int, lr: float, batch: int, epochs: int, seed: int,

@@ -25,6 +25,8 @@ from matplotlib.figure import Figure
 
 from experiments.common import make_run_dir, output_parser, positive_float, positive_int
 from torchann import MLP, datasets, fit
+from torchann.losses import get_loss
+from torchann.metrics import accuracy
 from torchann.runs import write_json
 
 
@@ -43,16 +45,11 @@ def build_parser():
 
 
 def error_rate(net, x, t) -> tuple[float, float]:
-    """(classification error, cross-entropy) of ``net`` on (x, t)."""
+    """(classification error, cross-entropy) of ``net`` on (x, t): the training loss's own formula."""
     with torch.no_grad():
         out = net(x)
-    if t.shape[1] == 1:
-        wrong = ((out[:, 0] > 0.5) != (t[:, 0] > 0.5)).double().mean()
-        loss = -(t * out.clamp_min(1e-300).log() + (1 - t) * (1 - out).clamp_min(1e-300).log())
-    else:
-        wrong = (out.argmax(1) != t.argmax(1)).double().mean()
-        loss = -(t * out.clamp_min(1e-300).log())
-    return float(wrong), float(loss.sum() / len(x))
+        loss = get_loss("bce" if t.shape[1] == 1 else "ce")(out, t)
+    return 1.0 - accuracy(out, t, (0.0, 1.0)), float(loss)
 
 
 def main(argv=None) -> dict:

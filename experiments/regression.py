@@ -62,12 +62,20 @@ def make_model(config):
 
 
 @torch.no_grad()
-def fit_error(model, target: str, points: int = 100) -> float:
-    """Mean squared distance between the network's curve and the true f on [-5, 5]."""
+def fit_errors(model, target: str, points: int = 100) -> torch.Tensor:
+    """Mean squared distance between the network's curve and the true f on [-5, 5].
+
+    A 0-dim tensor for one net; one value per member, (K,), for an Ensemble.
+    """
     p = next(model.parameters())
     x = torch.linspace(-5, 5, points, dtype=p.dtype, device=p.device).unsqueeze(1)
-    f = data.regression_function(target)
-    return float(((model(x) - f(x)) ** 2).mean())
+    with torch.no_grad():
+        return ((model(x) - data.regression_function(target)(x)) ** 2).mean(dim=(-2, -1))
+
+
+def fit_error(model, target: str, points: int = 100) -> float:
+    """:func:`fit_errors` of a single net, as a number."""
+    return float(fit_errors(model, target, points))
 
 
 def _fit_result(mse: float) -> dict:

@@ -45,6 +45,7 @@ from tqdm import tqdm  # noqa: E402
 
 from experiments.common import (DTYPES, add_output_flags, make_run_dir,  # noqa: E402
                                 positive_float, positive_int)
+from experiments.regression import fit_errors  # noqa: E402
 from torchann import MLP, data  # noqa: E402
 from torchann.checks import resolve_device  # noqa: E402
 from torchann.distributed import (finish, gather_members, init_from_environment,  # noqa: E402
@@ -145,11 +146,7 @@ def run_job(job: dict, args, device, dtype) -> dict:
         result["first_100"] = gather_members(history.first_epoch_reaching(1.0))
         result["success"] = result["final_accuracy"] >= task.accuracy_bar
     else:
-        f = data.regression_function(task.target)
-        grid = torch.linspace(-5, 5, 100, dtype=dtype, device=device).unsqueeze(1)
-        with torch.no_grad():
-            mse = ((ensemble(grid) - f(grid)) ** 2).mean(dim=(1, 2)).double().cpu()
-        result["fit_mse"] = gather_members(mse)
+        result["fit_mse"] = gather_members(fit_errors(ensemble, task.target).double().cpu())
         result["success"] = result["fit_mse"] < FIT_MSE_BAR
     result.update(seeds=seeds, lr=member_lr, anneal=member_anneal, epochs=epochs,
                   seconds=history.seconds, members=len(seeds), steps=history.steps)
