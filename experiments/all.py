@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
-from datetime import datetime
 from pathlib import Path
 
 from PIL import Image
@@ -25,6 +24,7 @@ from tqdm import tqdm
 
 from experiments import activations, error_surface, logic, regression, ring, xor
 from experiments.common import positive_float
+from torchann.runs import make_folder, new_run_dir
 
 # (file stem, module, flags): the seed's figures in the blog's order.
 FIGURES = [
@@ -60,23 +60,17 @@ def build_parser():
 
 
 def _out_dir(parser, requested: str | None) -> Path:
-    if requested is None:
-        base = Path("runs") / "figures"
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out, n = base / stamp, 1
-        while out.exists():
-            n += 1
-            out = base / f"{stamp}-{n}"
-    else:
+    """A new timestamped runs/figures/<time> folder, or ``--out`` if it is new or empty."""
+    try:
+        if requested is None:
+            return new_run_dir("runs", "figures")
         out = Path(requested)
-        if out.exists() and any(out.iterdir()):
+        if out.is_dir() and any(out.iterdir()):
             parser.error(f"--out {out} already exists and is not empty; figures are never "
                          "overwritten, choose a new folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        parser.error(f"cannot create --out {out}: {error.strerror}")
-    return out
+        return make_folder(out, "the --out folder")
+    except ValueError as error:
+        parser.error(str(error))
 
 
 def main(argv=None) -> dict:

@@ -1,6 +1,7 @@
 """Every seed experiment in-process: short runs write their files; full runs meet the seed's results."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,6 +157,20 @@ def test_experiment_list_names_every_module():
     for name in EXPERIMENTS:
         assert name in out
         assert (ROOT / "experiments" / f"{name}.py").exists()
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: p.write_text("x"), "cannot create the --out folder .*out is a file, not a folder"),
+    (lambda p: (p.mkdir(), (p / "mine.png").write_text("x")), "already exists and is not empty"),
+])
+def test_all_refuses_an_out_path_it_would_clobber(tmp_path, capsys, make, message):
+    out = tmp_path / "out"
+    make(out)
+    with pytest.raises(SystemExit) as info:
+        all_figures.main(["--out", str(out)])
+    assert info.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_all_recreates_every_figure_into_one_new_folder(tmp_path, capsys):

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from torchann.runs import atomic_write
+from torchann.runs import atomic_write, make_folder
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "check_checkpoint_target",
            "data_fingerprint"]
@@ -112,14 +111,5 @@ def check_checkpoint_target(path: str | Path, run_id: str) -> Path:
         if owner != run_id:
             raise ValueError(f"{path} already holds a checkpoint of another run; it is never "
                              "overwritten: resume that run, or choose another path")
-    parent = path.parent
-    blocker = next((p for p in (parent, *parent.parents) if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise ValueError(f"cannot write checkpoints to {parent}: {blocker} is a file, not a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=parent):
-            pass
-    except OSError as error:
-        raise ValueError(f"cannot write checkpoints to {parent}: {error.strerror}") from None
+    make_folder(path.parent, "the checkpoint folder")
     return path

@@ -15,26 +15,36 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["new_run_dir", "atomic_write", "write_json"]
+__all__ = ["new_run_dir", "make_folder", "atomic_write", "write_json"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
 
 
+def make_folder(folder: str | Path, description: str) -> Path:
+    """Create ``folder`` and its parents if needed, or raise a ValueError that says why not.
+
+    ``description`` names it in the message ("the log folder", ...): a file in the
+    way, a permission problem, or a folder that exists but cannot be written to.
+    """
+    folder = Path(folder)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ValueError(f"cannot create {description} {folder}: {blocker} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create {description} {folder}: {error.strerror}") from None
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"{description} {folder} is not writable")
+    return folder
+
+
 def new_run_dir(logdir: str | Path, experiment: str, run_name: str | None = None) -> Path:
     """Create and return a fresh run folder; never returns one that existed before."""
-    base = Path(logdir) / experiment
-    blocker = next((p for p in (base, *base.parents) if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise ValueError(f"cannot create the log folder {base}: {blocker} is a file, not a folder")
     if run_name is not None and not _NAME.match(run_name):
         raise ValueError(f"run name {run_name!r} is not allowed: use letters, digits and . _ = + - "
                          "(no slashes or spaces), starting with a letter or digit")
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"cannot create the log folder {base}: {error.strerror}") from None
-    if not os.access(base, os.W_OK):
-        raise ValueError(f"the log folder {base} is not writable")
+    base = make_folder(Path(logdir) / experiment, "the log folder")
     if run_name is not None:
         path = base / run_name
         try:
