@@ -28,6 +28,7 @@ import time
 
 import torch
 
+from benchmarks.timing import take_turns
 from torchann.functional import identity, softmax, tanh
 
 VARIANTS = ("builtin", "identity@loss", "identity@hidden", "our tanh", "our softmax", "ours")
@@ -61,15 +62,14 @@ def measure(batch: int, width: int, rounds: int, steps: int) -> dict[str, float]
     for step in steps_of.values():  # warm up every code path
         for _ in range(50):
             step()
-    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    for r in range(rounds):
-        order = VARIANTS[r % len(VARIANTS):] + VARIANTS[:r % len(VARIANTS)]
-        for name in order:
-            step = steps_of[name]
-            start = time.perf_counter()
-            for _ in range(steps):
-                step()
-            times[name].append((time.perf_counter() - start) / steps * 1e6)
+    def microseconds_per_step(step) -> float:
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        return (time.perf_counter() - start) / steps * 1e6
+
+    times = take_turns({name: (lambda step=step: microseconds_per_step(step))
+                        for name, step in steps_of.items()}, rounds)
     return {name: statistics.median(values) for name, values in times.items()}
 
 

@@ -40,6 +40,7 @@ import warnings
 
 import torch
 
+from benchmarks.timing import take_turns
 from torchann import MLP, datasets, fit
 from torchann.metrics import accuracy
 
@@ -204,15 +205,8 @@ def _time_variants(split, width: int, batch: int, epochs: int, dtype: torch.dtyp
                                         dtype=dtype),
         "sklearn": lambda: sklearn_run(split, width, 0.1, batch, epochs, 0, dtype=dtype),
     }
-    names = list(variants)
-    runs: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(repeats):  # rotate the order, so no variant always follows another
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            # numpy's BLAS threads spin for a moment after a call; let them settle
-            # so they do not steal the cores from whatever runs next.
-            time.sleep(0.3)
-            runs[name].append(variants[name]()[1])
+    seconds = {name: (lambda run=run: run()[1]) for name, run in variants.items()}
+    runs = take_turns(seconds, repeats, pause=0.3)
     return {name: statistics.median(values) for name, values in runs.items()}
 
 

@@ -28,6 +28,7 @@ import time
 
 import torch
 
+from benchmarks.timing import take_turns
 from torchann import MLP, TwoLayerNet, data, fit
 
 VARIANTS = {  # name: (builtin twin?, engine)
@@ -74,14 +75,11 @@ def main(argv=None) -> dict:
             dtype = getattr(torch, dtype_name)
             models = {v: make(seed=0, dtype=dtype, device=device, builtin=b)
                       for v, (b, _) in VARIANTS.items()}
-            times = {v: [] for v in VARIANTS}
-            order = list(VARIANTS)
-            for v in order:  # warm-up
+            for v in VARIANTS:  # warm-up
                 step_microseconds(models[v], x, targets, 1, VARIANTS[v][1])
-            for r in range(args.rounds):
-                for v in order[r % 4:] + order[:r % 4]:
-                    times[v].append(step_microseconds(models[v], x, targets, args.epochs,
-                                                      VARIANTS[v][1]))
+            times = take_turns({v: (lambda v=v: step_microseconds(models[v], x, targets,
+                                                                   args.epochs, VARIANTS[v][1]))
+                                for v in VARIANTS}, args.rounds)
             med = {v: statistics.median(t) for v, t in times.items()}
             ratios = (med["ours"] / med["builtin"], med["explicit"] / med["builtin"],
                       med["explicit"] / med["torch"])

@@ -64,3 +64,21 @@ def test_function_overhead_variants_compute_the_same_gradients():
     for name in function_overhead.VARIANTS[1:]:
         for ours, theirs in zip(function_overhead.make_step(name, 8, 16)(), reference):
             torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-14)
+
+
+def test_take_turns_rotates_the_order_and_collects_every_measurement():
+    from benchmarks.timing import take_turns
+    calls = []
+    measured = take_turns({name: (lambda name=name: calls.append(name) or len(calls))
+                           for name in "abc"}, rounds=3)
+    assert calls == list("abc" "bca" "cab")
+    assert measured == {"a": [1, 6, 8], "b": [2, 4, 9], "c": [3, 5, 7]}
+
+
+def test_step_time_table_has_every_network_and_dtype(capsys):
+    from benchmarks import step_time
+    results = step_time.main(["--rounds", "1", "--epochs", "1", "--skip-xor-run"])
+    assert set(results) == {(net, dtype) for net in step_time.NETS
+                            for dtype in ("float32", "float64")}
+    assert all(set(r["median_us"]) == set(step_time.VARIANTS) for r in results.values())
+    assert "explicit/builtin" in capsys.readouterr().out
