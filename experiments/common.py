@@ -475,9 +475,13 @@ def output_parser(prog: str, description: str) -> argparse.ArgumentParser:
 
 
 def record_figure(experiment: str, args, run_dir: Path, figure: Figure, summary: dict,
-                  scalars: dict[str, list[float]] | None = None) -> dict:
-    """Save ``figure.png`` and ``summary.json``; log the image (and scalars) to TensorBoard."""
-    figure_path = run_dir / "figure.png"
+                  scalars: dict[str, list[float]] | None = None, *,
+                  scalar_steps: list[int] | None = None, figure_name: str = "figure.png") -> dict:
+    """Save the figure and ``summary.json``; log the image (and scalars) to TensorBoard.
+
+    Each scalar series is logged at ``scalar_steps`` (default 0, 1, 2, ...).
+    """
+    figure_path = run_dir / figure_name
     figure.savefig(figure_path, dpi=100)
     summary = {"experiment": experiment, "run_dir": str(run_dir), "figure": str(figure_path),
                "torch": torch.__version__, **summary}
@@ -487,7 +491,7 @@ def record_figure(experiment: str, args, run_dir: Path, figure: Figure, summary:
         with TensorBoardLogger(run_dir) as logger:
             logger.add_figure(f"{experiment}/final", figure, 0)
             for tag, values in (scalars or {}).items():
-                for step, value in enumerate(values):
+                for step, value in zip(scalar_steps or range(len(values)), values):
                     logger.writer.add_scalar(tag, value, step)
     if not args.quiet:
         print(f"Wrote {figure_path} and {run_dir / 'summary.json'}")

@@ -23,11 +23,11 @@ import csv
 import torch
 from matplotlib.figure import Figure
 
-from experiments.common import make_run_dir, output_parser, positive_float, positive_int
+from experiments.common import (make_run_dir, output_parser, positive_float, positive_int,
+                                record_figure)
 from torchann import MLP, datasets, fit
 from torchann.losses import get_loss
 from torchann.metrics import accuracy
-from torchann.runs import write_json
 
 
 def build_parser():
@@ -101,20 +101,14 @@ def main(argv=None) -> dict:
     axes[0].set_ylabel("error (%)")
     figure.suptitle(f"{args.dataset}: training vs test error as the network grows "
                     f"({args.epochs} epochs each)")
-    figure.savefig(run_dir / "generalization.png", dpi=100)
-    summary = {"experiment": "generalization", "run_dir": str(run_dir), "dataset": args.dataset,
-               "epochs": args.epochs, "rows": rows, "figure": str(run_dir / "generalization.png")}
-    write_json(run_dir / "summary.json", summary)
-    if args.tensorboard:
-        from torchann.tensorboard import TensorBoardLogger
-        with TensorBoardLogger(run_dir) as logger:
-            for r in rows:
-                logger.writer.add_scalar(f"{r['setting']}/train_error", r["train_error"], r["hidden"])
-                logger.writer.add_scalar(f"{r['setting']}/test_error", r["test_error"], r["hidden"])
-            logger.add_figure("generalization", figure, 0)
-    if not args.quiet:
-        print(f"Wrote {run_dir}/generalization.png, results.csv and summary.json")
-    return summary
+    # TensorBoard: each error as a curve over the number of hidden units
+    scalars = {f"{setting}/{kind}": [r[kind] for r in rows if r["setting"] == setting]
+               for setting in dict.fromkeys(r["setting"] for r in rows)
+               for kind in ("train_error", "test_error")}
+    return record_figure("generalization", args, run_dir, figure,
+                         {"dataset": args.dataset, "epochs": args.epochs, "rows": rows,
+                          "results": str(run_dir / "results.csv")},
+                         scalars, scalar_steps=list(args.hidden), figure_name="generalization.png")
 
 
 if __name__ == "__main__":

@@ -78,6 +78,12 @@ def test_generalization_writes_curves(logdir):
                                                            ("small", "1"), ("small", "8")]
     assert rows[2]["train_examples"] == "20"
     assert (run / "generalization.png").read_bytes()[:8] == PNG
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(run))
+    events.Reload()
+    small_test = events.Scalars("small/test_error")  # a curve over the hidden-unit counts
+    assert [e.step for e in small_test] == [1, 8]
+    assert [e.value for e in small_test] == pytest.approx([float(r["test_error"]) for r in rows[2:]])
 
 
 def test_init_saturation_shows_the_seed_init_saturating_wide_layers(logdir):
