@@ -30,7 +30,7 @@ from torchann.checks import (as_training_data, check_anneal, check_batch_size,
                              check_learning_rate, check_positive_int)
 from torchann.ensemble import Ensemble
 from torchann.ensemble_online import MembersLastOnline
-from torchann.metrics import class_coding
+from torchann.metrics import class_coding, hits
 from torchann.train import lr_at
 
 __all__ = ["EnsembleHistory", "EnsembleEpochEnd", "fit_ensemble", "per_member"]
@@ -236,13 +236,8 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         epoch_accuracy = None
         if coding is not None and (track_accuracy or epoch + 1 == epochs):
             with torch.no_grad():
-                out = ensemble(inputs)
-            if out.shape[2] > 1:
-                hits = out.argmax(dim=2) == targets.argmax(dim=1)
-            else:
-                midpoint = sum(coding) / 2
-                hits = (out[:, :, 0] > midpoint) == (targets[:, 0] > midpoint)
-            epoch_accuracy = hits.double().mean(dim=1).cpu()
+                out = ensemble(inputs)                                    # (K, n, n_out)
+            epoch_accuracy = hits(out, targets, coding).double().mean(dim=1).cpu()
             history.accuracy[epoch] = epoch_accuracy
         history.loss[epoch] = epoch_loss.double()
         history.lr[epoch] = rates

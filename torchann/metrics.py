@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["class_coding", "accuracy"]
+__all__ = ["class_coding", "hits", "accuracy"]
 
 
 def class_coding(targets: torch.Tensor) -> tuple[float, float] | None:
@@ -28,12 +28,19 @@ def class_coding(targets: torch.Tensor) -> tuple[float, float] | None:
     return None
 
 
+def hits(outputs: torch.Tensor, targets: torch.Tensor,
+         coding: tuple[float, float]) -> torch.Tensor:
+    """Per row, whether the predicted class is the target's: (..., n, n_out) -> (..., n) bools.
+
+    Leading dimensions broadcast, so an Ensemble's (K, n, n_out) outputs against
+    shared (n, n_out) targets give one row of hits per member.
+    """
+    if outputs.shape[-1] > 1:
+        return outputs.argmax(dim=-1) == targets.argmax(dim=-1)
+    midpoint = sum(coding) / 2
+    return (outputs[..., 0] > midpoint) == (targets[..., 0] > midpoint)
+
+
 def accuracy(outputs: torch.Tensor, targets: torch.Tensor, coding: tuple[float, float]) -> float:
     """Fraction of rows whose predicted class matches the target's class."""
-    if outputs.shape[1] > 1:
-        return (outputs.argmax(dim=1) == targets.argmax(dim=1)).double().mean().item()
-    low, high = coding
-    midpoint = (low + high) / 2
-    predicted = outputs > midpoint
-    actual = targets > midpoint
-    return (predicted == actual).double().mean().item()
+    return hits(outputs, targets, coding).double().mean().item()
