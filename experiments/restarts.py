@@ -241,7 +241,7 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
                    "members": str(run_dir / "members.csv"),
                    "configurations": str(run_dir / "configurations.csv"),
                    "loss_curves": str(curves_path),
-                   **{name: path for name, (path, _) in figures.items()}}}
+                   **{f"{name}_figure": path for name, (path, _) in figures.items()}}}
     write_json(run_dir / "summary.json", summary)
     if args.tensorboard:
         write_tensorboard(run_dir, configurations, figures)

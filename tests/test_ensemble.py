@@ -182,6 +182,10 @@ def test_restarts_writes_tables_figures_and_tensorboard(logdir):
     for tag in events.Tags()["images"]:
         assert events.Images(tag)[0].width > 400
     on_disk = json.loads((run / "summary.json").read_text())
+    assert {k: Path(v).name for k, v in on_disk["files"].items()} == {
+        "members": "members.csv", "configurations": "configurations.csv",
+        "loss_curves": "loss_curves.csv.gz", "success_rates_figure": "success_rates.png",
+        "final_losses_figure": "final_losses.png", "members_figure": "members.png"}
     rates = {c["configuration"]: c["success_rate"] for c in on_disk["configurations"]}
     for c in configurations:
         group = [m for m in members if m["configuration"] == c["configuration"]]
