@@ -36,8 +36,8 @@ def one_run(members: int, engine: str, epochs: int, device: str) -> dict:
     import torch
 
     from torchann import data
-    from torchann.ensemble import Ensemble
-    from torchann.ensemble_fit import fit_ensemble
+    from torchann.ensemble.model import Ensemble
+    from torchann.ensemble.train import fit_ensemble
 
     inputs, targets = data.logic_gate("xor", seed=0)
     ensemble = Ensemble([2, 3, 1], "sigmoid", seeds=range(members), device=device)

@@ -41,8 +41,9 @@ import warnings
 import torch
 
 from benchmarks.timing import take_turns
-from torchann import MLP, datasets, fit
-from torchann.metrics import accuracy
+from torchann import MLP, fit
+from torchann.data import datasets
+from torchann.training.metrics import accuracy
 
 ROOT = __file__.rsplit("/benchmarks/", 1)[0]
 LEARNING_RATE = {"classification": 0.1, "regression": 0.01}  # the same for both libraries

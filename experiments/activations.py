@@ -16,7 +16,7 @@ import torch
 
 from experiments.common import make_run_dir, output_parser, record_figure
 from torchann.functional import ACTIVATION_NAMES, canonical_name, get_activation
-from torchann.plots import activations_figure
+from torchann.viz.plots import activations_figure
 
 # The textbook derivatives, written from z, only to check against.
 ANALYTIC = {

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from experiments import activations, error_surface, logic, regression, ring, xor
 from experiments.common import positive_float
-from torchann.runs import make_folder, new_run_dir
+from torchann.runs.folders import make_folder, new_run_dir
 
 # (file stem, module, flags): the seed's figures in the blog's order.
 FIGURES = [

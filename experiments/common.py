@@ -22,14 +22,14 @@ matplotlib.use("Agg")  # experiments only ever write files; never open a window
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from torchann.animation import Snapshots, save_gif  # noqa: E402
-from torchann.callbacks import ProgressPrinter, every_k_epochs  # noqa: E402
-from torchann.checks import resolve_device  # noqa: E402
-from torchann.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
-from torchann.runs import new_run_dir, write_json  # noqa: E402
-from torchann.checkpoint import load_checkpoint  # noqa: E402
+from torchann.viz.animation import Snapshots, save_gif  # noqa: E402
+from torchann.viz.progress import ProgressPrinter, every_k_epochs  # noqa: E402
+from torchann.training.checks import resolve_device  # noqa: E402
+from torchann.viz.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
+from torchann.runs.folders import new_run_dir, write_json  # noqa: E402
+from torchann.runs.checkpoint import load_checkpoint  # noqa: E402
 from torchann.train import EpochEnd, TrainingDiverged, TrainingInterrupted, fit  # noqa: E402
-from torchann.weights import export_weights  # noqa: E402
+from torchann.runs.weights import export_weights  # noqa: E402
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -311,7 +311,7 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     callbacks: list[Timed] = []
     logger = snapshots = None
     if config.tensorboard:
-        from torchann.tensorboard import TensorBoardLogger  # imported lazily: it is slow
+        from torchann.viz.tensorboard import TensorBoardLogger  # imported lazily: it is slow
         logger = TensorBoardLogger(run_dir, image_every=_every(config.image_every, config.epochs, 6),
                                    figure_fn=figure_of, image_tag=f"{experiment}/figure",
                                    purge_step=None if resume is None else resume["epoch"] + 1,
@@ -487,7 +487,7 @@ def record_figure(experiment: str, args, run_dir: Path, figure: Figure, summary:
                "torch": torch.__version__, **summary}
     write_json(run_dir / "summary.json", summary)
     if args.tensorboard:
-        from torchann.tensorboard import TensorBoardLogger
+        from torchann.viz.tensorboard import TensorBoardLogger
         with TensorBoardLogger(run_dir) as logger:
             logger.add_figure(f"{experiment}/final", figure, 0)
             for tag, values in (scalars or {}).items():

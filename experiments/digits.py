@@ -21,8 +21,9 @@ from __future__ import annotations
 import torch
 
 from experiments.common import positive_int, start_run, train_and_record, training_parser
-from torchann import MLP, datasets
-from torchann.plots import draw_classifier_training, image_grid_figure, plot_confusion_matrix
+from torchann import MLP
+from torchann.data import datasets
+from torchann.viz.plots import draw_classifier_training, image_grid_figure, plot_confusion_matrix
 
 
 def build_parser():
@@ -87,7 +88,7 @@ def main(argv=None) -> dict:
         for stem, figure in figures.items():
             figure.savefig(run_dir / f"{stem}.png", dpi=90)
         if config.tensorboard:
-            from torchann.tensorboard import TensorBoardLogger
+            from torchann.viz.tensorboard import TensorBoardLogger
             with TensorBoardLogger(run_dir) as logger:
                 for stem, figure in figures.items():
                     logger.add_figure(f"digits/{stem}", figure, config.epochs)

@@ -26,7 +26,7 @@ import torch
 from experiments.common import (int_at_least, make_run_dir, non_negative_int, output_parser,
                                 positive_float, record_figure)
 from torchann.functional import sigmoid
-from torchann.plots import error_surface_figure
+from torchann.viz.plots import error_surface_figure
 
 X, T = 1.0, 1.0
 

@@ -25,9 +25,10 @@ from matplotlib.figure import Figure
 
 from experiments.common import (make_run_dir, output_parser, positive_float, positive_int,
                                 record_figure)
-from torchann import MLP, datasets, fit
+from torchann import MLP, fit
+from torchann.data import datasets
 from torchann.losses import get_loss
-from torchann.metrics import accuracy
+from torchann.training.metrics import accuracy
 
 
 def build_parser():

@@ -25,7 +25,7 @@ import torch
 from experiments.common import (int_at_least, non_negative_float, non_negative_int, parse_config,
                                 start_run, train_and_record, training_parser)
 from torchann import TwoLayerNet, data, fit
-from torchann.plots import draw_regression
+from torchann.viz.plots import draw_regression
 
 FIGURES = {"sin": "Figure 12: f(x) = 2.5 + sin(x)", "abs": "Figure 13: f(x) = |x|"}
 SUCCESS_MSE = 0.1

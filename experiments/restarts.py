@@ -47,13 +47,13 @@ from experiments.common import (DTYPES, add_output_flags, make_run_dir,  # noqa:
                                 positive_float, positive_int)
 from experiments.regression import fit_errors  # noqa: E402
 from torchann import MLP, data  # noqa: E402
-from torchann.checks import resolve_device  # noqa: E402
-from torchann.distributed import (finish, gather_members, init_from_environment,  # noqa: E402
+from torchann.training.checks import resolve_device  # noqa: E402
+from torchann.ensemble.distributed import (finish, gather_members, init_from_environment,  # noqa: E402
                                   rank_and_size, shard)
-from torchann.ensemble import Ensemble  # noqa: E402
-from torchann.ensemble_fit import fit_ensemble  # noqa: E402
-from torchann.plots import loss_histogram_figure, members_figure, success_rate_figure  # noqa: E402
-from torchann.runs import write_json  # noqa: E402
+from torchann.ensemble.model import Ensemble  # noqa: E402
+from torchann.ensemble.train import fit_ensemble  # noqa: E402
+from torchann.viz.plots import loss_histogram_figure, members_figure, success_rate_figure  # noqa: E402
+from torchann.runs.folders import write_json  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -313,7 +313,7 @@ def make_figures(run_dir: Path, args, results, configurations) -> dict:
 
 
 def write_tensorboard(run_dir: Path, configurations, figures) -> None:
-    from torchann.tensorboard import TensorBoardLogger
+    from torchann.viz.tensorboard import TensorBoardLogger
     for c in configurations:
         with TensorBoardLogger(run_dir / "hparams" / c["configuration"]) as logger:
             logger.add_hparams({k: c[k] for k in ("task", "sweep", "hidden", "lr", "anneal",

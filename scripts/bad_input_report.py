@@ -55,8 +55,8 @@ def api_cases():
     import torch
 
     from torchann import MLP, TwoLayerNet, data, fit
-    from torchann.checkpoint import load_checkpoint
-    from torchann.weights import import_weights
+    from torchann.runs.checkpoint import load_checkpoint
+    from torchann.runs.weights import import_weights
 
     x, t = data.logic_gate("xor", repeats=2)
     net = lambda: TwoLayerNet(2, 3, 1)  # noqa: E731

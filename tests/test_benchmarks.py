@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from benchmarks import function_overhead, sklearn_compare
-from torchann import datasets
+from torchann.data import datasets
 
 
 def needs_sklearn():

@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from torchann import MLP, SingleLayerNet, TrainingDiverged, TwoLayerNet, data, fit
-from torchann.checkpoint import load_checkpoint
+from torchann.runs.checkpoint import load_checkpoint
 from torchann.train import TrainingInterrupted
-from torchann.weights import export_weights, import_weights, weights_to_dict
+from torchann.runs.weights import export_weights, import_weights, weights_to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 

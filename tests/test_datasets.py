@@ -5,7 +5,7 @@ import builtins
 import pytest
 import torch
 
-from torchann import datasets
+from torchann.data import datasets
 
 pytest.importorskip("sklearn", reason="scikit-learn (the [data] extra) provides these datasets")
 

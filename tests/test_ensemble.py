@@ -14,9 +14,9 @@ from torch.testing import assert_close
 
 from conftest import DEVICES
 from torchann import MLP, TwoLayerNet, data, fit
-from torchann.distributed import shard
-from torchann.ensemble import Ensemble
-from torchann.ensemble_fit import fit_ensemble
+from torchann.ensemble.distributed import shard
+from torchann.ensemble.model import Ensemble
+from torchann.ensemble.train import fit_ensemble
 
 ROOT = Path(__file__).resolve().parents[1]
 F64 = torch.float64

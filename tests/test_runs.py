@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from torchann.checks import resolve_device
-from torchann.runs import new_run_dir, write_json
+from torchann.training.checks import resolve_device
+from torchann.runs.folders import new_run_dir, write_json
 
 
 def test_run_folders_are_fresh_and_never_reused(tmp_path):

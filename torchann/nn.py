@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from torchann.checks import resolve_device
+from torchann.training.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
 
 __all__ = ["INITS", "initial_weights", "Dense", "SingleLayerNet", "TwoLayerNet", "MLP"]

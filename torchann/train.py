@@ -31,14 +31,14 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
-from torchann.checks import (as_training_data, check_anneal, check_batch_size,
+from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
                              check_learning_rate, check_positive_int)
-from torchann.checkpoint import (check_checkpoint_target, data_fingerprint, load_checkpoint,
+from torchann.runs.checkpoint import (check_checkpoint_target, data_fingerprint, load_checkpoint,
                                  save_checkpoint)
 from torchann.engines import make_engine
-from torchann.interrupt import InterruptFlag
+from torchann.runs.interrupt import InterruptFlag
 from torchann.losses import get_loss
-from torchann.metrics import accuracy, class_coding
+from torchann.training.metrics import accuracy, class_coding
 
 __all__ = ["fit", "lr_at", "History", "EpochEnd", "TrainingDiverged", "TrainingInterrupted"]
 

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from torchann.nn import MLP, SingleLayerNet, TwoLayerNet
-from torchann.runs import write_json
+from torchann.runs.folders import write_json
 
 __all__ = ["FORMAT", "weights_to_dict", "export_weights", "weights_from_dict", "import_weights"]
 

@@ -26,11 +26,11 @@ from typing import Callable, Sequence
 import torch
 
 from torchann.backprop import ExplicitBackprop
-from torchann.checks import (as_training_data, check_anneal, check_batch_size,
+from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
                              check_learning_rate, check_positive_int)
-from torchann.ensemble import Ensemble
-from torchann.ensemble_online import MembersLastOnline
-from torchann.metrics import class_coding, hits
+from torchann.ensemble.model import Ensemble
+from torchann.ensemble.online import MembersLastOnline
+from torchann.training.metrics import class_coding, hits
 from torchann.train import lr_at
 
 __all__ = ["EnsembleHistory", "EnsembleEpochEnd", "fit_ensemble", "per_member"]

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from torchann.runs import atomic_write, make_folder
+from torchann.runs.folders import atomic_write, make_folder
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "check_checkpoint_target",
            "data_fingerprint"]

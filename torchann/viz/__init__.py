@@ -1,0 +1,1 @@
+"""Seeing a run: figures, animations, TensorBoard and progress lines."""
