@@ -18,9 +18,11 @@ import argparse
 import torch
 
 from experiments.common import DTYPES, positive_float, positive_int
-from torchann import TwoLayerNet, data
-from torchann.backprop import DERIVATIVE_FROM_OUTPUT, ExplicitBackprop
-from torchann.engines import make_engine
+from torchann import ExplicitBackprop, TwoLayerNet, data
+from torchann.functional import ACTIVATIONS
+from torchann.losses import squared_error
+
+SIGMOID_SLOPE = ACTIVATIONS["sigmoid"].derivative  # σ'(z) from a = σ(z): a(1 − a)
 
 
 def build_parser():
@@ -63,7 +65,7 @@ def main(argv=None) -> dict:
     p("\nI. FORWARD: z = a_in W + b, a = σ(z), keeping every a")
     activations = explicit.forward(x)
     for l, layer in enumerate(explicit.layers, start=1):
-        z = torch.addmm(layer.bias, activations[l - 1], layer.weight)
+        z = activations[l - 1] @ layer.weight.detach() + layer.bias.detach()
         label = "hidden" if l == 1 else "output"
         p(show(f"z_{l} ({label} pre-activation)", z))
         p(show(f"a_{l} = σ(z_{l})", activations[l]))
@@ -73,17 +75,20 @@ def main(argv=None) -> dict:
     a_out = activations[-1]
     p(f"    E = ½(a_2 − t)² = {float(loss):.6f}")
     p(show("a_2 − t", a_out - t))
-    p(show("σ'(z_2) = a_2(1 − a_2)", DERIVATIVE_FROM_OUTPUT["sigmoid"](a_out)))
+    p(show("σ'(z_2) = a_2(1 − a_2)", SIGMOID_SLOPE(a_out)))
     p(show("δ_2 = σ'(z_2) ⊙ (a_2 − t)", deltas[1]))
     p(show("δ_2 W_2ᵀ (error reaching each hidden unit)", deltas[1] @ net.output.weight.t()))
-    p(show("σ'(z_1) = a_1(1 − a_1)", DERIVATIVE_FROM_OUTPUT["sigmoid"](activations[1])))
+    p(show("σ'(z_1) = a_1(1 − a_1)", SIGMOID_SLOPE(activations[1])))
     p(show("δ_1 = σ'(z_1) ⊙ (δ_2 W_2ᵀ)", deltas[0]))
 
-    p("\nIII. GRADIENTS: ∂E/∂W_l = a_{l−1}ᵀ δ_l, ∂E/∂b_l = δ_l -- and the other two engines")
+    p("\nIII. GRADIENTS: ∂E/∂W_l = a_{l−1}ᵀ δ_l, ∂E/∂b_l = δ_l -- and autograd's")
     grads = dict(zip(names, explicit.gradients(activations, deltas)))
     params = list(net.parameters())
-    others = {engine: dict(zip(names, make_engine(engine, net, params)(x, t)[1]))
-              for engine in ("autograd", "torch")}
+    # The same network on torch's own sigmoid: torch's derivative formulas, not ours.
+    twin = TwoLayerNet(2, args.hidden, 1, seed=args.seed, dtype=dtype, builtin=True)
+    others = {name: dict(zip(names, torch.autograd.grad(squared_error(model(x), t),
+                                                        list(model.parameters()))))
+              for name, model in (("autograd", net), ("builtin", twin))}
     worst = 0.0
     for name in names:
         p(show(f"∂E/∂{name}   explicit", grads[name]))

@@ -27,8 +27,9 @@ from torchann.viz.progress import ProgressPrinter, every_k_epochs  # noqa: E402
 from torchann.training.checks import resolve_device  # noqa: E402
 from torchann.viz.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
 from torchann.runs.folders import new_run_dir, write_json  # noqa: E402
-from torchann.runs.checkpoint import load_checkpoint  # noqa: E402
+from torchann.runs.checkpoint import Checkpoint, load_checkpoint  # noqa: E402
 from torchann.train import EpochEnd, TrainingDiverged, TrainingInterrupted, fit  # noqa: E402
+from torchann.training.validation import Validation  # noqa: E402
 from torchann.runs.weights import export_weights  # noqa: E402
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -284,7 +285,7 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                      extra: dict | None = None,
                      measure: Callable[[torch.nn.Module], dict] | None = None,
                      resume: dict | None = None, command: str | None = None,
-                     fit_options: dict | None = None) -> dict:
+                     fit_options: dict | None = None, validation: Validation | None = None) -> dict:
     """Train ``model`` with ``fit`` and record the run in ``run_dir``.
 
     ``draw(figure, state, loss_ylim=None)`` draws the experiment's picture of a
@@ -337,11 +338,11 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         record = {"experiment": experiment, "training": asdict(config),
                   "data": (extra or {}).get("data", {})}
         try:
+            saving = Checkpoint(checkpoint, every=config.checkpoint_every, config=record)
             history = fit(model, inputs, targets, lr=config.lr, epochs=config.epochs,
                           batch_size=config.batch_size, anneal=config.anneal, shuffle=shuffle,
-                          seed=config.seed, callback=callbacks, checkpoint=checkpoint,
-                          checkpoint_every=config.checkpoint_every, resume=resume, config=record,
-                          **(fit_options or {}))
+                          seed=config.seed, resume=resume, **(fit_options or {}),
+                          callbacks=[*callbacks, saving] + ([validation] if validation else []))
         except TrainingDiverged as error:
             print(f"error: {error} The last good state is in {checkpoint}.", file=sys.stderr)
             raise SystemExit(1) from None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 
 from experiments.common import positive_int, start_run, train_and_record, training_parser
-from torchann import MLP
+from torchann import MLP, Validation
 from torchann.data import datasets
 from torchann.viz.plots import draw_classifier_training, image_grid_figure, plot_confusion_matrix
 
@@ -100,8 +100,7 @@ def main(argv=None) -> dict:
         extra={"data": {"init": args.init, "train": len(split.train[0]),
                         "validation": len(split.val[0]), "test": len(split.test[0])}},
         measure=measure, resume=resume,
-        fit_options={"loss": "ce", "validation": (val_x, val_t),
-                     "early_stopping": args.patience})
+        fit_options={"loss": "ce"}, validation=Validation(val_x, val_t, patience=args.patience))
     if not config.quiet:
         print(f"test accuracy {100 * summary['test_accuracy']:.2f}% "
               f"({summary['test_errors']} of {len(split.test[0])} test images wrong); "

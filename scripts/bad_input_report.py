@@ -54,7 +54,7 @@ CLI = [
 def api_cases():
     import torch
 
-    from torchann import MLP, TwoLayerNet, data, fit
+    from torchann import MLP, Checkpoint, TwoLayerNet, data, fit
     from torchann.runs.checkpoint import load_checkpoint
     from torchann.runs.weights import import_weights
 
@@ -79,8 +79,8 @@ def api_cases():
         ("fit(lr=1e3, regression: diverges)", lambda: fit(
             TwoLayerNet(1, 3, 1, hidden="tanh", output="identity"), *data.regression("abs"),
             lr=1e3, epochs=5)),
-        ("fit(checkpoint=<file in a file>)", lambda: fit(net(), x, t, lr=1, epochs=1,
-                                                         checkpoint="/etc/hostname/c.pt")),
+        ("fit(Checkpoint(<file in a file>))", lambda: fit(
+            net(), x, t, lr=1, epochs=1, callbacks=[Checkpoint("/etc/hostname/c.pt")])),
         ("TwoLayerNet(2, 0, 1)", lambda: TwoLayerNet(2, 0, 1)),
         ("TwoLayerNet(..., hidden='sigmiod')", lambda: TwoLayerNet(2, 3, 1, hidden="sigmiod")),
         ("TwoLayerNet(..., device='cuda') (no GPU)", lambda: TwoLayerNet(2, 3, 1, device="cuda")),

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from torchann import MLP, SingleLayerNet, TrainingDiverged, TwoLayerNet, data, fit
+from torchann import (MLP, Checkpoint, SingleLayerNet, TrainingDiverged, TwoLayerNet, Validation,
+                      data, fit)
 from torchann.runs.checkpoint import load_checkpoint
 from torchann.train import TrainingInterrupted
 from torchann.runs.weights import export_weights, import_weights, weights_to_dict
@@ -48,10 +49,10 @@ def test_ten_plus_ten_epochs_equal_twenty_bit_for_bit(tmp_path, setting):
     full = fit(straight, x, t, epochs=20, **kwargs)
 
     first = TwoLayerNet(2, 3, 1, seed=1, dtype=setting["dtype"])
-    fit(first, x, t, epochs=10, checkpoint=tmp_path / "c.pt", **kwargs)
+    fit(first, x, t, epochs=10, callbacks=[Checkpoint(tmp_path / "c.pt")], **kwargs)
     resumed = TwoLayerNet(2, 3, 1, seed=99, dtype=setting["dtype"])  # weights come from the file
     history = fit(resumed, x, t, epochs=20, resume=tmp_path / "c.pt",
-                  checkpoint=tmp_path / "c.pt", **kwargs)
+                  callbacks=[Checkpoint(tmp_path / "c.pt")], **kwargs)
     assert_identical(params_of(resumed), params_of(straight))
     assert history.loss == full.loss and history.lr == full.lr
     assert history.accuracy == full.accuracy and history.steps == full.steps
@@ -67,19 +68,20 @@ def test_resume_while_early_stopping_waits_ends_like_a_straight_run(tmp_path):
                                                                                dtype=torch.float64)
     validation = (torch.randn(12, 4, generator=gen, dtype=torch.float64),
                   torch.rand(12, 1, generator=gen, dtype=torch.float64))
-    kwargs = dict(lr=2.0, batch_size=4, shuffle=True, seed=1, validation=validation,
-                  early_stopping=3)
+    kwargs = dict(lr=2.0, batch_size=4, shuffle=True, seed=1)
     straight = MLP([4, 16, 1], "tanh", output="sigmoid", seed=2, dtype=torch.float64)
-    full = fit(straight, x, t, epochs=200, **kwargs)
+    full = fit(straight, x, t, epochs=200, callbacks=[Validation(*validation, patience=3)], **kwargs)
     assert full.stopped_early and full.best_epoch is not None
     stop_epoch = len(full.loss)
     assert stop_epoch == full.best_epoch + 3
     # Stop the first session one epoch after the best one: the patience count is 1 there.
     first = MLP([4, 16, 1], "tanh", output="sigmoid", seed=2, dtype=torch.float64)
-    part = fit(first, x, t, epochs=full.best_epoch + 1, checkpoint=tmp_path / "c.pt", **kwargs)
+    part = fit(first, x, t, epochs=full.best_epoch + 1, **kwargs,
+               callbacks=[Validation(*validation, patience=3), Checkpoint(tmp_path / "c.pt")])
     assert not part.stopped_early and part.best_epoch == full.best_epoch
     resumed = MLP([4, 16, 1], "tanh", output="sigmoid", seed=7, dtype=torch.float64)
-    history = fit(resumed, x, t, epochs=200, resume=tmp_path / "c.pt", **kwargs)
+    history = fit(resumed, x, t, epochs=200, resume=tmp_path / "c.pt", **kwargs,
+                  callbacks=[Validation(*validation, patience=3)])
     assert history.stopped_early and history.best_epoch == full.best_epoch
     assert history.loss == full.loss and history.val_loss == full.val_loss
     assert len(history.loss) == stop_epoch  # it did not wait another full patience
@@ -100,7 +102,7 @@ def test_ctrl_c_mid_epoch_finishes_the_step_and_resumes_exactly(tmp_path):
 
     previous = signal.getsignal(signal.SIGINT)  # SIG_IGN when the suite runs in the background
     with pytest.raises(TrainingInterrupted) as info:
-        fit(net, x, t, epochs=8, checkpoint=tmp_path / "c.pt", callback=press_ctrl_c, **kwargs)
+        fit(net, x, t, epochs=8, callbacks=[press_ctrl_c, Checkpoint(tmp_path / "c.pt")], **kwargs)
     assert (info.value.epoch, info.value.step) == (4, 1)  # stopped after one complete step
     saved = load_checkpoint(tmp_path / "c.pt")
     assert (saved["epoch"], saved["step"]) == (3, 1)
@@ -120,7 +122,7 @@ def test_resuming_mid_epoch_needs_at_least_that_epoch(tmp_path):
             signal.raise_signal(signal.SIGINT)
 
     with pytest.raises(TrainingInterrupted):
-        fit(net, x, t, lr=2.0, epochs=8, checkpoint=tmp_path / "c.pt", callback=press_ctrl_c)
+        fit(net, x, t, lr=2.0, epochs=8, callbacks=[press_ctrl_c, Checkpoint(tmp_path / "c.pt")])
     with pytest.raises(ValueError, match=r"is in epoch 4 \(after step 1\); ask for at least 4"):
         fit(net, x, t, lr=2.0, epochs=3, resume=tmp_path / "c.pt")
 
@@ -140,13 +142,13 @@ def test_divergence_after_a_mid_epoch_resume_keeps_the_resume_point(tmp_path):
 
     net = make()
     with pytest.raises(TrainingInterrupted):
-        fit(net, x, 10 * y, lr=0.8, epochs=50, checkpoint=tmp_path / "c.pt", callback=press_ctrl_c)
+        fit(net, x, 10 * y, lr=0.8, epochs=50, callbacks=[press_ctrl_c, Checkpoint(tmp_path / "c.pt")])
     at_resume = load_checkpoint(tmp_path / "c.pt")
     assert (at_resume["epoch"], at_resume["step"]) == (bad - 1, 1)
     with pytest.raises(TrainingDiverged,
                        match=f"at step 1 of epoch {bad}, where this run resumed"):
         fit(net, x, 10 * y, lr=0.8, epochs=50, resume=tmp_path / "c.pt",
-            checkpoint=tmp_path / "c.pt")
+            callbacks=[Checkpoint(tmp_path / "c.pt")])
     saved = load_checkpoint(tmp_path / "c.pt")
     assert (saved["epoch"], saved["step"]) == (bad - 1, 1)  # resumable from the same point
     for name, p in net.named_parameters():
@@ -158,14 +160,14 @@ def test_divergence_after_a_mid_epoch_resume_keeps_the_resume_point(tmp_path):
 
 def test_an_unrelated_run_never_overwrites_a_checkpoint(tmp_path):
     x, t = data.logic_gate("or", repeats=3)
-    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, checkpoint=tmp_path / "c.pt")
+    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, callbacks=[Checkpoint(tmp_path / "c.pt")])
     before = (tmp_path / "c.pt").read_bytes()
     with pytest.raises(ValueError, match="already holds a checkpoint of another run"):
-        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, checkpoint=tmp_path / "c.pt")
+        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, callbacks=[Checkpoint(tmp_path / "c.pt")])
     assert (tmp_path / "c.pt").read_bytes() == before
     (tmp_path / "notes.pt").write_text("my notes")  # not a checkpoint at all: also kept
     with pytest.raises(ValueError, match="another run"):
-        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=1, checkpoint=tmp_path / "notes.pt")
+        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=1, callbacks=[Checkpoint(tmp_path / "notes.pt")])
     assert (tmp_path / "notes.pt").read_text() == "my notes"
 
 
@@ -176,7 +178,7 @@ def test_unwritable_checkpoint_folder_is_refused_before_training(tmp_path):
     with pytest.raises(ValueError, match=r"cannot create the checkpoint folder \S+file: "
                                          r"\S+file is a file, not a folder"):
         fit(net, *data.logic_gate("or", repeats=2), lr=1.0, epochs=1,
-            checkpoint=tmp_path / "file" / "c.pt")
+            callbacks=[Checkpoint(tmp_path / "file" / "c.pt")])
     assert_identical(params_of(net), before)
 
 
@@ -188,7 +190,7 @@ def test_unwritable_checkpoint_folder_is_refused_before_training(tmp_path):
 ])
 def test_resume_refuses_settings_that_would_make_a_different_run(tmp_path, change, match):
     x, t = data.logic_gate("or", repeats=3)
-    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=3, checkpoint=tmp_path / "c.pt")
+    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=3, callbacks=[Checkpoint(tmp_path / "c.pt")])
     kwargs = dict(lr=1.0, epochs=6) | change
     with pytest.raises(ValueError, match=match):
         fit(TwoLayerNet(2, 3, 1), x, t, resume=tmp_path / "c.pt", **kwargs)
@@ -196,7 +198,7 @@ def test_resume_refuses_settings_that_would_make_a_different_run(tmp_path, chang
 
 def test_resume_refuses_other_data_and_other_networks(tmp_path):
     x, t = data.logic_gate("or", repeats=3)
-    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=3, checkpoint=tmp_path / "c.pt")
+    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=3, callbacks=[Checkpoint(tmp_path / "c.pt")])
     with pytest.raises(ValueError, match="different data"):
         fit(TwoLayerNet(2, 3, 1), x + 1, t, lr=1.0, epochs=6, resume=tmp_path / "c.pt")
     with pytest.raises(ValueError, match="different network"):
@@ -207,7 +209,7 @@ def test_divergence_checkpoints_the_last_good_parameters(tmp_path):
     x, y = data.regression("abs", n=50)
     net = TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=0)
     with pytest.raises(TrainingDiverged):
-        fit(net, x, 10 * y, lr=0.8, epochs=50, checkpoint=tmp_path / "c.pt")
+        fit(net, x, 10 * y, lr=0.8, epochs=50, callbacks=[Checkpoint(tmp_path / "c.pt")])
     saved = load_checkpoint(tmp_path / "c.pt")
     for name, p in net.named_parameters():
         assert torch.isfinite(p).all()

@@ -7,8 +7,8 @@ from torch.autograd import gradcheck, gradgradcheck
 from torch.testing import assert_close
 
 from conftest import DEVICES
-from torchann import MLP, fit
-from torchann.engines import ENGINES, make_engine
+from reference import WAYS, loss_and_gradients
+from torchann import MLP, Checkpoint, Validation, fit
 from torchann.functional import Softmax, softmax
 from torchann.losses import binary_cross_entropy, cross_entropy, get_loss, squared_error
 from torchann.nn import initial_weights
@@ -49,7 +49,7 @@ def test_softmax_function_saves_its_output_and_passes_gradcheck():
     (ref,) = torch.autograd.grad(torch.softmax(z, -1), z, upstream)
     assert_close(ours, ref)
     extreme = torch.tensor([[1e4, 0.0, -1e4]], dtype=F64)
-    assert torch.isfinite(Softmax.apply(extreme)).all()
+    assert torch.isfinite(softmax(extreme)).all()
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -57,18 +57,17 @@ def test_softmax_function_saves_its_output_and_passes_gradcheck():
                                                  ("bce", "softmax", 3), ("ce", "sigmoid", 3),
                                                  ("squared", "softmax", 3)])
 @pytest.mark.parametrize("batch", [1, 6])
-def test_three_engines_agree_for_every_loss(device, loss, output, classes, batch):
+def test_autograd_and_explicit_match_builtin_for_every_loss(device, loss, output, classes, batch):
     net = MLP([3, 5, classes], "tanh", output=output, seed=2, dtype=F64, device=device)
     g = torch.Generator().manual_seed(1)
     x = torch.randn(batch, 3, generator=g, dtype=F64).to(device)
     labels = torch.randint(0, max(classes, 2), (batch,), generator=g)
     t = (labels.to(F64).unsqueeze(1) if classes == 1 else F.one_hot(labels, classes).to(F64))
     t = t.to(device)
-    params = list(net.parameters())
-    results = {e: make_engine(e, net, params, loss)(x, t) for e in ENGINES}
-    for engine in ("autograd", "explicit"):
-        assert_close(results[engine][0], results["torch"][0], rtol=1e-12, atol=0)
-        for got, ref in zip(results[engine][1], results["torch"][1]):
+    results = {way: loss_and_gradients(way, net, x, t, loss) for way in WAYS}
+    for way in ("autograd", "explicit"):
+        assert_close(results[way][0], results["builtin"][0], rtol=1e-12, atol=0)
+        for got, ref in zip(results[way][1], results["builtin"][1]):
             assert_close(got, ref, rtol=1e-10, atol=1e-14)
 
 
@@ -106,9 +105,9 @@ def test_validation_history_and_early_stopping_keep_the_best_epoch():
     val = (val[0], (val[0][:, :1] < 0).to(F64))  # anti-correlated: val loss rises as we learn
     snapshots = {}
     net = MLP([2, 4, 1], "tanh", "sigmoid", seed=1, dtype=F64)
-    history = fit(net, x, t, lr=0.5, epochs=50, loss="bce", validation=val, early_stopping=3,
-                  callback=lambda s: snapshots.__setitem__(
-                      s.epoch, [p.detach().clone() for p in s.model.parameters()]))
+    history = fit(net, x, t, lr=0.5, epochs=50, loss="bce", callbacks=[
+        Validation(*val, patience=3),
+        lambda s: snapshots.__setitem__(s.epoch, [p.detach().clone() for p in s.model.parameters()])])
     assert history.stopped_early and len(history.loss) < 50
     assert len(history.val_loss) == len(history.loss) == len(history.val_accuracy)
     best = history.best_epoch
@@ -124,15 +123,18 @@ def test_a_non_finite_validation_loss_is_a_clear_error():
     huge = (torch.full((5, 2), 1e300, dtype=F64), torch.ones(5, 1, dtype=F64))  # finite inputs
     with pytest.raises(TrainingDiverged, match="validation loss became inf at epoch 1"):
         fit(net, torch.rand(8, 2, dtype=F64), torch.ones(8, 1, dtype=F64), lr=0.1, epochs=5,
-            validation=huge, early_stopping=2)
+            callbacks=[Validation(*huge, patience=2)])
 
 
-def test_early_stopping_needs_validation_and_checks_its_data():
+def test_validation_checks_its_data_and_patience_before_training():
     x, t = torch.rand(6, 2), torch.rand(6, 1)
-    with pytest.raises(ValueError, match="early_stopping needs validation data"):
-        fit(MLP([2, 1]), x, t, lr=1.0, epochs=2, early_stopping=2)
+    net = MLP([2, 1])
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(ValueError, match="patience must be at least 1"):
+        Validation(x, t, patience=0)
     with pytest.raises(ValueError, match="validation data: inputs has 3 columns"):
-        fit(MLP([2, 1]), x, t, lr=1.0, epochs=2, validation=(torch.rand(4, 3), torch.rand(4, 1)))
+        fit(net, x, t, lr=1.0, epochs=2, callbacks=[Validation(torch.rand(4, 3), torch.rand(4, 1))])
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), before))
 
 
 def test_early_stopping_resumes_exactly(tmp_path):
@@ -141,16 +143,18 @@ def test_early_stopping_resumes_exactly(tmp_path):
     t = (x[:, :1] > 0).to(F64)
     vx = torch.randn(12, 2, generator=g, dtype=F64)
     val = (vx, (vx[:, :1] < 0).to(F64))
-    kwargs = dict(lr=0.5, loss="bce", validation=val, early_stopping=3, shuffle=True, seed=2)
+    kwargs = dict(lr=0.5, loss="bce", shuffle=True, seed=2)
     straight = MLP([2, 4, 1], "tanh", "sigmoid", seed=1, dtype=F64)
-    full = fit(straight, x, t, epochs=50, **kwargs)
+    full = fit(straight, x, t, epochs=50, callbacks=[Validation(*val, patience=3)], **kwargs)
     assert full.stopped_early
     stop_at = full.best_epoch + 1  # inside the patience window: the best state must survive
     assert stop_at < len(full.loss)
     first = MLP([2, 4, 1], "tanh", "sigmoid", seed=1, dtype=F64)
-    fit(first, x, t, epochs=stop_at, checkpoint=tmp_path / "c.pt", **kwargs)
+    fit(first, x, t, epochs=stop_at, **kwargs,
+        callbacks=[Validation(*val, patience=3), Checkpoint(tmp_path / "c.pt")])
     resumed = MLP([2, 4, 1], "tanh", "sigmoid", seed=7, dtype=F64)
-    history = fit(resumed, x, t, epochs=50, resume=tmp_path / "c.pt", **kwargs)
+    history = fit(resumed, x, t, epochs=50, resume=tmp_path / "c.pt", **kwargs,
+                  callbacks=[Validation(*val, patience=3)])
     assert history.loss == full.loss and history.val_loss == full.val_loss
     assert history.best_epoch == full.best_epoch and history.stopped_early
     for p, q in zip(resumed.parameters(), straight.parameters()):

@@ -10,7 +10,7 @@ from torch.testing import assert_close
 
 from conftest import DEVICES
 from torchann import SingleLayerNet, TrainingDiverged, TwoLayerNet, data, fit, lr_at
-from torchann.losses import per_observation_squared_error, squared_error
+from torchann.losses import squared_error
 
 F64 = torch.float64
 
@@ -92,26 +92,6 @@ def test_one_step_checked_by_hand_against_the_delta_equations():
     assert_close(net.hidden.bias.detach(), b1 - eta * delta_j, rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("hidden,output", [("sigmoid", "sigmoid"), ("tanh", "identity")])
-@pytest.mark.parametrize("batch_size", [1, 7])
-def test_custom_and_builtin_training_agree_to_1e_12(hidden, output, batch_size, device):
-    if output == "identity":
-        inputs, targets = data.regression("abs", n=40, seed=3)
-        lr, anneal = 0.15, 0.99
-    else:
-        inputs, targets = xor_data(seed=3)
-        lr, anneal = 2.0, 1.0
-    nets = [TwoLayerNet(inputs.shape[1], 3, 1, hidden=hidden, output=output, seed=11, dtype=F64,
-                        device=device, builtin=b) for b in (False, True)]
-    histories = [fit(n, inputs, targets, lr=lr, epochs=10, anneal=anneal, batch_size=batch_size,
-                     shuffle=False) for n in nets]
-    for p, q in zip(*(n.parameters() for n in nets)):
-        assert_close(p, q, rtol=0, atol=1e-12)
-    assert_close(torch.tensor(histories[0].loss), torch.tensor(histories[1].loss),
-                 rtol=1e-12, atol=1e-15)
-
-
 def test_minibatch_gradient_is_the_mean_of_the_online_gradients():
     inputs, targets = xor_data(repeats=2)
     net = TwoLayerNet(2, 3, 1, seed=0, dtype=F64)
@@ -133,7 +113,7 @@ def test_epoch_loss_is_the_per_observation_mean_also_with_a_ragged_last_batch():
     params = list(start.parameters())
     losses = []
     for x, t in zip(inputs.split(8), targets.split(8)):
-        losses.append(per_observation_squared_error(start(x), t).detach())
+        losses.append(0.5 * (start(x) - t).square().sum(dim=1).detach())  # each row's E
         grads = torch.autograd.grad(squared_error(start(x), t), params)
         with torch.no_grad():
             for p, g in zip(params, grads):
@@ -198,7 +178,7 @@ def test_callbacks_see_every_epoch_in_order():
     inputs, targets = xor_data()
     seen, also = [], []
     fit(TwoLayerNet(2, 3, 1), inputs, targets, lr=1.0, epochs=4, anneal=0.5,
-        callback=[lambda s: seen.append((s.epoch, s.epochs, s.lr)), lambda s: also.append(s.loss)])
+        callbacks=[lambda s: seen.append((s.epoch, s.epochs, s.lr)), lambda s: also.append(s.loss)])
     assert seen == [(1, 4, 1.0), (2, 4, 0.5), (3, 4, 0.25), (4, 4, 0.125)]
     assert len(also) == 4
 
@@ -215,7 +195,7 @@ BAD = [
     (dict(anneal=float("nan")), ValueError, r"anneal must be in \(0, 1\]"),
     (dict(batch_size=0), ValueError, "batch_size must be at least 1"),
     (dict(seed=None), TypeError, "seed must be an int"),
-    (dict(callback=[print, 3]), TypeError, "callback must be callable"),
+    (dict(callbacks=[print, 3]), TypeError, "callbacks must be callables"),
 ]
 
 
@@ -263,7 +243,7 @@ def test_divergence_stops_with_the_epoch_and_keeps_the_last_good_parameters():
     net = TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=0, dtype=torch.float32)
     seen = []
     with pytest.raises(TrainingDiverged, match=r"diverged at epoch (\d+).*smaller lr") as info:
-        fit(net, x, 10 * y, lr=0.8, epochs=50, callback=lambda s: seen.append(
+        fit(net, x, 10 * y, lr=0.8, epochs=50, callbacks=lambda s: seen.append(
             [p.detach().clone() for p in s.model.parameters()]))
     epoch = int(re.search(r"epoch (\d+)", str(info.value)).group(1))
     assert len(seen) == epoch - 1

@@ -17,9 +17,9 @@ Why they train faster: with squared error the output error signal is
 δ = σ'(z)(a − t) = a(1 − a)(a − t), and a(1 − a) is tiny whenever the output
 unit saturates, so a confidently wrong unit barely learns. With cross-entropy,
 ∂E/∂a = (a − t) / (a(1 − a)) and the a(1 − a) cancels: δ = a − t. The same
-cancellation makes softmax + cross-entropy give δ = s − t. The
-explicit engine uses these simplified δ's; autograd reaches the same numbers
-through the chain rule.
+cancellation makes softmax + cross-entropy give δ = s − t. The explicit
+derivation (``torchann.backprop``) uses these simplified δ's; autograd reaches
+the same numbers through the chain rule.
 
 In float32 a sigmoid output rounds to exactly 1 once z > ~17 (float64: ~37);
 log(1 − a) is then clamped to the smallest positive float, so the loss stays
@@ -34,13 +34,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["squared_error", "per_observation_squared_error", "binary_cross_entropy",
-           "cross_entropy", "LOSSES", "get_loss"]
-
-
-def per_observation_squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """E_n = ½ Σ_k (a_nk − t_nk)² for each row n: (batch, n_out) -> (batch,)."""
-    return 0.5 * (outputs - targets).square().sum(dim=1)
+__all__ = ["squared_error", "binary_cross_entropy", "cross_entropy", "LOSSES", "get_loss"]
 
 
 def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -1,11 +1,11 @@
 """The seed's networks as ``nn.Module``s: a dense layer, and the one- and two-layer nets.
 
 The seed writes a layer as z = a_in W + b followed by a = g(z), with the input
-as a row vector. We keep that orientation exactly: ``weight`` has shape
-(n_in, n_out), ``bias`` has shape (1, n_out), and a batch of observations is a
-(batch, n_in) matrix whose rows pass through together. Weights and biases start
-uniform in [-0.5, 0.5), as the seed's ``rand(...) - .5`` does, drawn from a
-seeded ``torch.Generator`` so a seed names one network.
+as a row vector. We keep that orientation: ``weight`` is (n_in, n_out),
+``bias`` is (1, n_out), and a batch is a (batch, n_in) matrix whose rows pass
+through together. Initial weights are drawn from a seeded ``torch.Generator``
+on the CPU in float64 and then cast, so a seed names one starting network
+whatever the dtype or device.
 """
 
 from __future__ import annotations
@@ -13,35 +13,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from torchann.training.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
+from torchann.training.checks import check_dtype, check_positive_int, check_seed, resolve_device
 
-__all__ = ["INITS", "initial_weights", "Dense", "SingleLayerNet", "TwoLayerNet", "MLP"]
-
-
-def _check_size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
-
-
-def _check_dtype_device(dtype, device):
-    dtype = torch.get_default_dtype() if dtype is None else dtype
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
-        raise TypeError(f"dtype must be a real floating-point torch dtype (e.g. torch.float32 or "
-                        f"torch.float64), got {dtype!r}")
-    if device is not None:
-        device = resolve_device(str(device))
-    return dtype, device
-
-
-def _seed_generator(seed) -> torch.Generator:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
-
+__all__ = ["INITS", "initial_weights", "Dense", "LayerStack", "SingleLayerNet", "TwoLayerNet", "MLP"]
 
 INITS = ("seed", "xavier", "he")
 
@@ -50,36 +25,30 @@ def initial_weights(n_in: int, n_out: int, init: str,
                     generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
     """(weight, bias) in float64 on the CPU, drawn from ``generator``.
 
-    * ``"seed"``: the seed's U(−0.5, 0.5) for weights and biases. Fine for a
-      handful of inputs, but z = Σ_i a_i w_i then has a spread that grows like
-      √n_in, so with hundreds of inputs sigmoid units start saturated
-      (σ' ≈ 0) and learn slowly; ``experiments.init_saturation`` shows it.
-    * ``"xavier"`` (Glorot): weights U(±√(6/(n_in + n_out))), biases 0, which
-      keeps the spread of z about the same from layer to layer.
+    * ``"seed"``: the seed's U(−0.5, 0.5) for weights and biases. With hundreds
+      of inputs z = Σ a_i w_i spreads like √n_in and sigmoid units start
+      saturated (``experiments.init_saturation`` shows it).
+    * ``"xavier"``: weights U(±√(6/(n_in + n_out))), biases 0.
     * ``"he"``: weights N(0, 2/n_in), biases 0, the usual choice for relu.
     """
-    if init == "seed":
-        weight = torch.rand(n_in, n_out, generator=generator, dtype=torch.float64) - 0.5
-        bias = torch.rand(1, n_out, generator=generator, dtype=torch.float64) - 0.5
-    elif init == "xavier":
-        limit = (6.0 / (n_in + n_out)) ** 0.5
-        weight = (torch.rand(n_in, n_out, generator=generator, dtype=torch.float64) * 2 - 1) * limit
-        bias = torch.zeros(1, n_out, dtype=torch.float64)
-    elif init == "he":
-        weight = torch.randn(n_in, n_out, generator=generator, dtype=torch.float64) * (2.0 / n_in) ** 0.5
-        bias = torch.zeros(1, n_out, dtype=torch.float64)
-    else:
+    def uniform(*shape):
+        return torch.rand(*shape, generator=generator, dtype=torch.float64)
+    if init not in INITS:
         raise ValueError(f"unknown init {init!r}; valid inits are: {', '.join(INITS)}")
-    return weight, bias
+    if init == "seed":
+        return uniform(n_in, n_out) - 0.5, uniform(1, n_out) - 0.5
+    if init == "xavier":
+        weight = (uniform(n_in, n_out) * 2 - 1) * (6.0 / (n_in + n_out)) ** 0.5
+    else:
+        weight = torch.randn(n_in, n_out, generator=generator, dtype=torch.float64) * (2.0 / n_in) ** 0.5
+    return weight, torch.zeros(1, n_out, dtype=torch.float64)
 
 
 class Dense(nn.Module):
     """One layer of units: z = a_in @ weight + bias, a = g(z).
 
-    ``weight``: (n_in, n_out); ``bias``: (1, n_out). The initial values (see
-    :func:`initial_weights`; the seed's U(−0.5, 0.5) by default) are drawn on
-    the CPU in float64 and then cast, so the same generator state gives the
-    same starting network whatever ``dtype`` or ``device`` you ask for.
+    ``builtin=True`` uses torch's own activation op instead of our Function: the
+    same network, differentiated by torch's formulas (the tests' reference).
     """
 
     def __init__(self, n_in: int, n_out: int, activation: str = "sigmoid", *,
@@ -87,19 +56,19 @@ class Dense(nn.Module):
                  device: torch.device | str | None = None, builtin: bool = False,
                  init: str = "seed"):
         super().__init__()
-        self.n_in = _check_size("n_in", n_in)
-        self.n_out = _check_size("n_out", n_out)
+        self.n_in = check_positive_int("n_in", n_in)
+        self.n_out = check_positive_int("n_out", n_out)
         self.activation = canonical_name(activation)
         self.builtin = bool(builtin)
         self.g = get_activation(self.activation, builtin=self.builtin)
-        dtype, device = _check_dtype_device(dtype, device)
+        dtype = check_dtype(dtype)
+        device = None if device is None else resolve_device(str(device))
         weight, bias = initial_weights(n_in, n_out, init, generator)
         self.weight = nn.Parameter(weight.to(device=device, dtype=dtype))
         self.bias = nn.Parameter(bias.to(device=device, dtype=dtype))
 
     def forward(self, a_in: torch.Tensor) -> torch.Tensor:
-        # (batch, n_in) @ (n_in, n_out) + (1, n_out) -> (batch, n_out), fused in one op
-        z = torch.addmm(self.bias, a_in, self.weight)
+        z = torch.addmm(self.bias, a_in, self.weight)  # a_in @ W + b in one op: (batch, n_out)
         return self.g(z)
 
     def extra_repr(self) -> str:
@@ -107,10 +76,8 @@ class Dense(nn.Module):
         return f"n_in={self.n_in}, n_out={self.n_out}, activation={self.activation}{kind}"
 
 
-class _LayerStack(nn.Module):
-    """Feeds the input through ``self.layers`` in order (shared by every net)."""
-
-    layers: "tuple[Dense, ...] | nn.ModuleList"
+class LayerStack(nn.Module):
+    """Feeds the input through ``self.layers`` in order (every net here is one)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.layers:
@@ -131,46 +98,39 @@ class _LayerStack(nn.Module):
 
     def architecture(self) -> str:
         """e.g. ``"2 -> 3 sigmoid -> 1 sigmoid"``."""
-        parts = [str(self.n_in)] + [f"{layer.n_out} {layer.activation}" for layer in self.layers]
-        return " -> ".join(parts)
+        return " -> ".join([str(self.n_in)] + [f"{l.n_out} {l.activation}" for l in self.layers])
 
     def extra_repr(self) -> str:
         return self.architecture()
 
 
-class SingleLayerNet(_LayerStack):
-    """The seed's single-layer network (a perceptron): inputs -> ``output`` layer.
-
-    With a sigmoid output it is a linear binary classifier (the seed's OR/AND
-    example); with an identity output it is linear regression.
-    """
+class SingleLayerNet(LayerStack):
+    """The seed's single-layer net: inputs -> ``output``. A sigmoid output makes it a
+    linear classifier (OR, AND); an identity output, linear regression."""
 
     def __init__(self, n_in: int, n_out: int, activation: str = "sigmoid", *, seed: int = 0,
-                 dtype: torch.dtype | None = None, device: torch.device | str | None = None,
-                 builtin: bool = False):
+                 dtype=None, device=None, builtin: bool = False):
         super().__init__()
-        generator = _seed_generator(seed)
+        generator = torch.Generator().manual_seed(check_seed(seed))
         self.output = Dense(n_in, n_out, activation, generator=generator, dtype=dtype,
                             device=device, builtin=builtin)
         self.layers = (self.output,)
         self.seed = seed
 
 
-class TwoLayerNet(_LayerStack):
-    """The seed's two-layer network: inputs -> ``hidden`` layer -> ``output`` layer.
+class TwoLayerNet(LayerStack):
+    """The seed's two-layer net (layers of weights): inputs -> ``hidden`` -> ``output``.
 
-    "Two layers" counts layers of weights, as the seed does. The hidden layer
-    is drawn from the generator first, then the output layer (weight before
-    bias in each), matching the order the seed initialises them in.
+    The hidden layer is drawn first, then the output layer, weight before bias,
+    in the order the seed initialises them.
     """
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, hidden: str = "sigmoid",
-                 output: str = "sigmoid", *, seed: int = 0, dtype: torch.dtype | None = None,
-                 device: torch.device | str | None = None, builtin: bool = False):
+                 output: str = "sigmoid", *, seed: int = 0, dtype=None, device=None,
+                 builtin: bool = False):
         super().__init__()
-        for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-            _check_size(name, value)
-        generator = _seed_generator(seed)
+        check_positive_int("n_hidden", n_hidden)
+        generator = torch.Generator().manual_seed(check_seed(seed))
         common = dict(generator=generator, dtype=dtype, device=device, builtin=builtin)
         self.hidden = Dense(n_in, n_hidden, hidden, **common)
         self.output = Dense(n_hidden, n_out, output, **common)
@@ -178,31 +138,23 @@ class TwoLayerNet(_LayerStack):
         self.seed = seed
 
 
-class MLP(_LayerStack):
-    """A feed-forward net of any depth, built from the same :class:`Dense` layers.
+class MLP(LayerStack):
+    """A feed-forward net of any depth, from the same :class:`Dense` layers.
 
-    ``init`` picks the initial weights: the seed's ``"seed"`` (default),
-    ``"xavier"`` or ``"he"`` (see :func:`initial_weights`).
-
-    ``sizes`` lists the units per layer, inputs first: ``[2, 8, 8, 1]`` is two
-    hidden layers of 8 between 2 inputs and 1 output. ``activations`` is
-    either one name per layer of weights (``["tanh", "tanh", "sigmoid"]``) or
-    a single name for every hidden layer, with ``output`` naming the output
-    layer's activation (default: the same name). The seed derives
-    backpropagation for exactly this stack of layers; ``SingleLayerNet`` and
-    ``TwoLayerNet`` are its depth-1 and depth-2 cases (with the attribute
-    names the seed's code uses).
+    ``sizes`` lists the units per layer, inputs first (``[2, 8, 8, 1]``).
+    ``activations`` is one name per layer of weights, or one name for every
+    hidden layer with ``output`` naming the output's (default: the same).
+    ``init`` is ``"seed"``, ``"xavier"`` or ``"he"`` (:func:`initial_weights`).
     """
 
     def __init__(self, sizes, activations="sigmoid", output: str | None = None, *, seed: int = 0,
-                 dtype: torch.dtype | None = None, device: torch.device | str | None = None,
-                 builtin: bool = False, init: str = "seed"):
+                 dtype=None, device=None, builtin: bool = False, init: str = "seed"):
         super().__init__()
         sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
         if not isinstance(sizes, list) or len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
         for i, size in enumerate(sizes):
-            _check_size(f"sizes[{i}]", size)
+            check_positive_int(f"sizes[{i}]", size)
         depth = len(sizes) - 1
         if isinstance(activations, str):
             names = [activations] * (depth - 1) + [output or activations]
@@ -213,7 +165,7 @@ class MLP(_LayerStack):
             if len(names) != depth:
                 raise ValueError(f"{depth} layers of weights need {depth} activations, "
                                  f"got {len(names)}: {names!r}")
-        generator = _seed_generator(seed)
+        generator = torch.Generator().manual_seed(check_seed(seed))
         self.layers = nn.ModuleList(
             Dense(n_in, n_out, name, generator=generator, dtype=dtype, device=device,
                   builtin=builtin, init=init)

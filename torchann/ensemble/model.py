@@ -19,7 +19,7 @@ from torch import nn
 
 from torchann.training.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
-from torchann.nn import MLP, _LayerStack, initial_weights
+from torchann.nn import MLP, LayerStack, initial_weights
 
 __all__ = ["EnsembleDense", "Ensemble"]
 
@@ -46,7 +46,7 @@ class EnsembleDense(nn.Module):
                 f"activation={self.activation}" + (", builtin=True" if self.builtin else ""))
 
 
-class Ensemble(_LayerStack):
+class Ensemble(LayerStack):
     """K networks with layer sizes ``sizes``, one per seed in ``seeds``.
 
     ``activations``/``output`` work as for :class:`~torchann.nn.MLP`. Calling the

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from torchann.backprop import _DELTA_RULES
+from torchann.backprop import through_activation
 from torchann.functional import get_activation
 
 __all__ = ["MembersLastOnline"]
@@ -34,7 +34,7 @@ class MembersLastOnline:
     def __init__(self, ensemble):
         self.layers = list(ensemble.layers)
         self._g = [get_activation(l.activation, builtin=True) for l in self.layers]
-        self._delta = [_DELTA_RULES[l.activation] for l in self.layers]
+        self.names = [l.activation for l in self.layers]
         self.weights = [l.weight.detach().permute(1, 2, 0).contiguous() for l in self.layers]
         self.biases = [l.bias.detach()[:, 0, :].t().contiguous() for l in self.layers]
 
@@ -74,7 +74,7 @@ class MembersLastOnline:
             outputs.append(a)
             inputs.append(a.unsqueeze(1))
         torch.sub(a, t, out=error)                                 # II. backpropagate
-        delta = self._delta[-1](error, a)
+        delta = through_activation(self.names[-1], error, a)
         scalar = isinstance(rate, float)
         value = -rate if scalar else -1.0
         for l in range(len(self.weights) - 1, -1, -1):
@@ -88,5 +88,5 @@ class MembersLastOnline:
             w.addcmul_(inputs[l], step.unsqueeze(0), value=value)  # III + IV fused
             self.biases[l].add_(step, alpha=value)
             if l > 0:
-                delta = self._delta[l - 1](incoming, outputs[l - 1])
+                delta = through_activation(self.names[l - 1], incoming, outputs[l - 1])
         return error

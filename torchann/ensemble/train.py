@@ -172,10 +172,6 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     if not shuffle:  # the same batches (or, online, rows) every epoch: cut them once
         fixed = (_members_last_rows(inputs, targets) if online is not None
                  else list(zip(inputs.split(batch_size), targets.split(batch_size))))
-    # The update p ← p − η ∂E/∂p acts on these aliases of the parameters' storage:
-    # in-place arithmetic on them needs no no_grad block, on every step.
-    detached = [p.detach() for p in params]
-
     before = [p.detach().clone() for p in params]  # each epoch's starting point, reused
     start = time.perf_counter()
     for epoch in range(epochs):
@@ -206,18 +202,21 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         for step, (x, t) in enumerate(batches if online is None else ()):
             # I-III: forward, backpropagate, gradients -- for every member at once
             if explicit is not None:
-                loss, grads = explicit.loss_and_gradients(x, t)           # loss: (K,)
+                activations = explicit.forward(x)
+                deltas, loss = explicit.backward(activations, t)           # loss: (K,)
+                grads = explicit.gradients(activations, deltas)
             else:
                 out = ensemble(x)                                         # (K, B, n_out)
                 loss = (out - t).square().sum(dim=(1, 2)) * (0.5 / out.shape[1])
                 grads = torch.autograd.grad(loss.sum(), params)  # members are independent
-                loss = loss.detach()
             # IV: p ← p − η_k ∂E_k/∂p for each member k
-            if scalar_rate is not None:
-                torch._foreach_add_(detached, grads, alpha=-scalar_rate)
-            else:
-                torch._foreach_addcmul_(detached, [rate] * len(detached), grads, value=-1.0)
-            step_losses[step] = loss
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    if scalar_rate is not None:
+                        p.sub_(g, alpha=scalar_rate)
+                    else:
+                        p.sub_(rate * g)
+            step_losses[step] = loss.detach()
         history.steps += steps_per_epoch
 
         epoch_loss = (step_losses * sizes).sum(dim=0).cpu() / n  # (K,)

@@ -1,5 +1,7 @@
 """Keeping a run safe on disk: run folders, checkpoints, exported weights, Ctrl-C."""
 
+from torchann.runs.checkpoint import Checkpoint, load_checkpoint
 from torchann.runs.folders import atomic_write, make_folder, new_run_dir, write_json
 
-__all__ = ["atomic_write", "make_folder", "new_run_dir", "write_json"]
+__all__ = ["Checkpoint", "load_checkpoint", "atomic_write", "make_folder", "new_run_dir",
+           "write_json"]

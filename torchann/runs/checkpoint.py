@@ -21,15 +21,14 @@ import pickle
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from torchann.runs.folders import atomic_write, make_folder
 
-__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint", "check_checkpoint_target",
-           "data_fingerprint"]
+__all__ = ["FORMAT", "Checkpoint", "save_checkpoint", "load_checkpoint",
+           "check_checkpoint_target", "data_fingerprint"]
 
 FORMAT = "torchann-checkpoint"
-VERSION = 1
+VERSION = 2
 
 
 def data_fingerprint(inputs: torch.Tensor, targets: torch.Tensor) -> str:
@@ -42,29 +41,40 @@ def data_fingerprint(inputs: torch.Tensor, targets: torch.Tensor) -> str:
     return digest.hexdigest()[:16]
 
 
-def save_checkpoint(path: str | Path, *, model: nn.Module, run_id: str, epoch: int, step: int,
-                    order_state: torch.Tensor, partial_losses: list[torch.Tensor], history: dict,
-                    fit_args: dict, data: str, config: dict | None = None,
-                    best: dict | None = None) -> Path:
-    """Write a checkpoint atomically; returns its path."""
-    path = Path(path)
-    payload = {
-        "format": FORMAT,
-        "version": VERSION,
-        "run_id": run_id,
-        "epoch": epoch,
-        "step": step,
-        "order_state": order_state.clone(),
-        "partial_losses": (torch.stack(partial_losses).detach().cpu() if partial_losses
-                           else torch.zeros(0, dtype=torch.float64)),
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-        "history": history,
-        "fit_args": fit_args,
-        "data": data,
-        "config": config or {},
-        "best": best,   # early stopping: lowest validation loss so far, its epoch and weights
-    }
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+def save_checkpoint(path: str | Path, run_state: dict, config: dict | None = None) -> Path:
+    """Write a run's ``state_dict()`` (and the caller's ``config``) atomically; returns the path."""
+    payload = {"format": FORMAT, "version": VERSION, **run_state, "config": config or {}}
+    return atomic_write(Path(path), lambda tmp: torch.save(payload, tmp))
+
+
+class Checkpoint:
+    """A ``fit`` callback that keeps ``path`` up to date with the run's checkpoint.
+
+    Written every ``every`` epochs (0: not on a schedule), at the last epoch, when
+    early stopping ends the run, after Ctrl-C (the state after the last complete
+    step) and on divergence (the last good state). ``config`` is stored with it:
+    JSON-like data such as an experiment's settings.
+    """
+
+    order = 1  # after every other callback: it saves what they recorded for the epoch
+
+    def __init__(self, path: str | Path, *, every: int = 0, config: dict | None = None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ValueError(f"checkpoint every must be an integer >= 0, got {every!r}")
+        self.path, self.every, self.config = Path(path), every, config
+
+    def on_fit_start(self, run) -> None:
+        self.path = check_checkpoint_target(self.path, run.run_id)
+
+    def __call__(self, state) -> None:
+        if state.run.stop or state.epoch == state.epochs or (
+                self.every and state.epoch % self.every == 0):
+            self.save(state.run)
+
+    def save(self, run) -> None:
+        save_checkpoint(self.path, run.state_dict(), self.config)
+
+    on_interrupt = on_diverge = save
 
 
 def load_checkpoint(path: str | Path) -> dict:

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 __all__ = ["check_positive_int", "check_learning_rate", "check_anneal", "check_batch_size",
-           "as_training_data", "resolve_device"]
+           "check_seed", "check_dtype", "check_loss_fits_output", "as_training_data",
+           "resolve_device"]
 
 
 def check_positive_int(name: str, value) -> int:
@@ -23,6 +24,33 @@ def check_positive_int(name: str, value) -> int:
     if value < 1:
         raise ValueError(f"{name} must be at least 1, got {value}")
     return int(value)
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    return seed
+
+
+def check_dtype(dtype) -> torch.dtype:
+    """``None`` means torch's default dtype; anything else must be a real floating dtype."""
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
+        raise TypeError(f"dtype must be a real floating-point torch dtype (e.g. torch.float32 or "
+                        f"torch.float64), got {dtype!r}")
+    return dtype
+
+
+def check_loss_fits_output(loss, model: nn.Module) -> None:
+    """The cross-entropies take probabilities: they need a sigmoid or softmax output layer."""
+    from torchann.losses import LOSSES
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; valid losses are: {', '.join(LOSSES)}")
+    layers = getattr(model, "layers", None)
+    if loss != "squared" and layers is not None and \
+            layers[-1].activation not in ("sigmoid", "softmax"):
+        raise ValueError(f"loss {loss!r} needs outputs in [0, 1]: give the net a sigmoid or "
+                         f"softmax output (it has {layers[-1].activation!r})")
 
 
 def check_learning_rate(lr) -> float:

@@ -1,0 +1,239 @@
+"""The bookkeeping around ``fit``'s loop: batches, epoch losses, history, divergence, resume.
+
+``fit`` (``torchann/train.py``) holds the four steps of the seed's algorithm;
+everything it must remember between them lives in a :class:`TrainingRun`:
+the order the observations come in (drawn per epoch from a seeded generator),
+how far the run got (epoch, and step within it), the losses of the epoch so
+far, the :class:`History`, and the callbacks. It can write all of that to a
+checkpoint and read it back, so a resumed run continues at the very next step
+and ends bit-identical to one that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
+                                      check_learning_rate, check_loss_fits_output,
+                                      check_positive_int, check_seed)
+from torchann.training.metrics import accuracy, class_coding
+
+__all__ = ["History", "EpochEnd", "TrainingRun", "TrainingDiverged", "TrainingInterrupted"]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the parameters are those before the bad epoch."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``fit`` after a complete step (callbacks saved what they keep)."""
+
+    def __init__(self, epoch: int, step: int, steps: int):
+        self.epoch, self.step, self.steps = epoch, step, steps
+        super().__init__(f"interrupted in epoch {epoch} after step {step} of {steps}")
+
+
+@dataclass
+class History:
+    """Per-epoch record of a run. ``accuracy`` stays empty for regression."""
+
+    loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int | None = None      # with validation: the epoch of the lowest val_loss
+    stopped_early: bool = False
+    seconds: float = 0.0
+    steps: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EpochEnd:
+    """What a callback sees after each epoch (``epoch`` counts from 1)."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    lr: float
+    accuracy: float | None
+    model: nn.Module
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    history: History
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    run: "TrainingRun | None" = None
+
+
+def _callbacks(callbacks) -> list:
+    callbacks = [callbacks] if callable(callbacks) else list(callbacks or ())
+    for item in callbacks:
+        if not callable(item):
+            raise TypeError(f"callbacks must be callables (or a list of them), got {item!r}")
+    return sorted(callbacks, key=lambda cb: getattr(cb, "order", 0))  # stable: yours keep order
+
+
+class TrainingRun:
+    """One ``fit`` call's state. Every argument is checked here, before any work starts."""
+
+    def __init__(self, model: nn.Module, inputs, targets, *, lr, epochs, batch_size, anneal,
+                 shuffle, seed, loss, engine, callbacks, track_accuracy):
+        self.lr, self.anneal = check_learning_rate(lr), check_anneal(anneal)
+        self.epochs = check_positive_int("epochs", epochs)
+        if not isinstance(shuffle, bool):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        self.model, self.callbacks = model, _callbacks(callbacks)
+        self.inputs, self.targets = as_training_data(model, inputs, targets)
+        self.n = len(self.inputs)
+        self.batch_size = check_batch_size(batch_size, self.n)
+        self.shuffle = shuffle
+        # Observations per batch (the last may be short), to turn batch means into one mean.
+        self.batch_sizes = torch.tensor([min(self.batch_size, self.n - i)
+                                         for i in range(0, self.n, self.batch_size)],
+                                        dtype=self.inputs.dtype, device=self.inputs.device)
+        self.coding = class_coding(self.targets) if track_accuracy else None
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        check_loss_fits_output(loss, model)
+        self.settings = {"lr": self.lr, "anneal": self.anneal, "batch_size": self.batch_size,
+                         "shuffle": shuffle, "seed": check_seed(seed), "engine": engine,
+                         "loss": loss}
+        self.generator = torch.Generator().manual_seed(seed)
+        self.history, self.run_id, self.stop = History(), uuid.uuid4().hex, False
+        # Where the run is: the current epoch (0-based), the steps done in it, their losses.
+        self.epoch, self.step, self.losses, self._skip = 0, 0, [], 0
+        self._fingerprint = self._callback_states = None
+        self._clock = time.perf_counter()
+
+    # --- the loop's helpers ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Before the first step: callbacks check what they need (a writable checkpoint path)."""
+        self._call("on_fit_start")
+        for cb in self.callbacks:  # a resumed run's callbacks continue where they were
+            if self._callback_states is not None and hasattr(cb, "load_state_dict"):
+                cb.load_state_dict(self._callback_states.get(type(cb).__name__))
+
+    def batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Start the current epoch: draw its order, return the batches still to do in it."""
+        self._skip, self._resumed = self.step, list(self.losses)
+        self.order_state = self.generator.get_state()  # this epoch's order is drawn from here
+        x, t = self.inputs, self.targets
+        if self.shuffle:
+            order = torch.randperm(self.n, generator=self.generator).to(x.device)
+            x, t = x[order], t[order]
+        self._before = [p.detach().clone() for p in self.params]  # the rollback point
+        return list(zip(x.split(self.batch_size), t.split(self.batch_size)))[self.step:]
+
+    def step_done(self, loss: torch.Tensor) -> None:
+        self.losses.append(loss.detach())
+        self.step += 1
+        self.history.steps += 1
+
+    def interrupt(self) -> None:
+        """After a Ctrl-C: let callbacks save the state after this complete step, then stop."""
+        self.history.seconds = time.perf_counter() - self._clock
+        self._call("on_interrupt")
+        raise TrainingInterrupted(self.epoch + 1, self.step, len(self.batch_sizes))
+
+    def end_epoch(self, lr: float) -> EpochEnd:
+        """Record the finished epoch (or roll it back if it diverged) and run the callbacks."""
+        loss = float((torch.stack(self.losses) * self.batch_sizes).sum() / self.n)  # the per-observation mean
+        if not (math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in self.params)):
+            self._roll_back(loss, lr)
+        history = self.history
+        acc = None
+        if self.coding is not None:
+            with torch.no_grad():
+                acc = accuracy(self.model(self.inputs), self.targets, self.coding)
+            history.accuracy.append(acc)
+        history.loss.append(loss)
+        history.lr.append(lr)
+        history.seconds = time.perf_counter() - self._clock
+        self.epoch, self.step, self.losses = self.epoch + 1, 0, []
+        self.order_state = self.generator.get_state()
+        state = EpochEnd(self.epoch, self.epochs, loss, lr, acc, self.model, self.inputs,
+                         self.targets, history, run=self)
+        for cb in self.callbacks:
+            cb(state)
+        return state
+
+    def _roll_back(self, loss: float, lr: float) -> None:
+        """Put back the parameters from where this epoch started (in this session) and stop."""
+        with torch.no_grad():
+            for p, old in zip(self.params, self._before):
+                p.copy_(old)
+        self.history.steps -= self.step - self._skip
+        self.step, self.losses = self._skip, self._resumed
+        self.history.seconds = time.perf_counter() - self._clock
+        self._call("on_diverge")
+        what = (f"the loss became {loss}" if not math.isfinite(loss)
+                else "a parameter became NaN or inf")
+        where = (f"before epoch {self.epoch + 1}" if self._skip == 0 else
+                 f"at step {self._skip} of epoch {self.epoch + 1}, where this run resumed")
+        raise TrainingDiverged(f"training diverged at epoch {self.epoch + 1}: {what} with learning "
+                               f"rate {lr:g}; try a smaller lr. The parameters were restored to "
+                               f"their values {where}.")
+
+    def _call(self, hook: str) -> None:
+        for cb in self.callbacks:
+            if hasattr(cb, hook):
+                getattr(cb, hook)(self)
+
+    # --- checkpoints: everything above, as plain data -----------------------------------
+
+    def fingerprint(self) -> str:
+        """A short hash of the training data, to refuse resuming on other data."""
+        if self._fingerprint is None:
+            from torchann.runs.checkpoint import data_fingerprint
+            self._fingerprint = data_fingerprint(self.inputs, self.targets)
+        return self._fingerprint
+
+    def state_dict(self) -> dict:
+        return {
+            "run_id": self.run_id, "epoch": self.epoch, "step": self.step,
+            "order_state": self.order_state.clone(),
+            "partial_losses": (torch.stack(self.losses).detach().cpu() if self.losses
+                               else torch.zeros(0, dtype=torch.float64)),
+            "state_dict": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
+            "history": self.history.to_dict(), "fit_args": self.settings, "data": self.fingerprint(),
+            "callbacks": {type(cb).__name__: cb.state_dict() for cb in self.callbacks
+                          if hasattr(cb, "state_dict")},
+        }
+
+    def load_state_dict(self, saved: dict) -> None:
+        """Continue from a checkpoint made with the same network, data and settings."""
+        own, theirs = self.model.state_dict(), saved["state_dict"]
+        if set(own) != set(theirs) or any(own[k].shape != theirs[k].shape for k in own):
+            shapes = {k: tuple(v.shape) for k, v in theirs.items()}
+            raise ValueError(f"the checkpoint was made for a different network ({shapes})")
+        for key, value in self.settings.items():
+            if saved["fit_args"].get(key) != value:
+                raise ValueError(f"cannot resume with {key}={value!r}: the checkpoint was made "
+                                 f"with {key}={saved['fit_args'].get(key)!r}")
+        if saved["data"] != self.fingerprint():
+            raise ValueError("cannot resume on different data: the checkpoint's training data "
+                             "had another fingerprint")
+        if saved["epoch"] >= self.epochs:  # also mid-epoch: epoch `saved["epoch"] + 1` is unfinished
+            where = (f"has already finished {saved['epoch']} epochs" if saved["step"] == 0 else
+                     f"is in epoch {saved['epoch'] + 1} (after step {saved['step']})")
+            raise ValueError(f"the checkpoint {where}; ask for at least {saved['epoch'] + 1} "
+                             f"epochs in total (got epochs={self.epochs})")
+        self._callback_states = saved.get("callbacks", {})  # handed over in start()
+        with torch.no_grad():
+            self.model.load_state_dict(theirs)
+        self.history = History(**saved["history"])
+        self._clock -= self.history.seconds
+        self.run_id, self.epoch, self.step = saved["run_id"], saved["epoch"], saved["step"]
+        device = self.inputs.device
+        self.losses = [loss.to(device) for loss in saved["partial_losses"]]
+        self.generator.set_state(saved["order_state"])
