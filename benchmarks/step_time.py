@@ -7,8 +7,9 @@ twin) one observation at a time, in the same fixed order, for ``--epochs``
 epochs per round; the variants take turns round by round, so drift on a busy
 machine hits them alike. Variants:
 
-    idiomatic  what a user writes without torchann: nn.Sequential(Linear, Sigmoid, ...),
-               nn.MSELoss, optim.SGD, zero_grad / backward / step
+    idiomatic  what a user writes without torchann, as PyTorch's tutorials do: nn.Sequential(
+               Linear, Sigmoid, ...), nn.MSELoss, optim.SGD, zero_grad / backward / step, one
+               row at a time, the epoch's mean loss kept from loss.item()
     ours       torchann.fit, our activation Functions (the default)
     builtin    torchann.fit on the builtin=True twin: torch's own activation ops
     explicit   torchann.fit(engine="explicit"): the derivation written out, no autograd
@@ -59,16 +60,22 @@ def idiomatic_model(net) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def train_idiomatic(model: nn.Sequential, inputs, targets, epochs: int) -> None:
-    """The loop from PyTorch's tutorials; lr/2 because MSELoss has no ½ (same updates as ours)."""
+def train_idiomatic(model: nn.Sequential, inputs, targets, epochs: int) -> list[float]:
+    """The loop of PyTorch's tutorials, one observation at a time, keeping each epoch's mean
+    loss as ``fit`` does. lr/2 because MSELoss has no ½: the updates equal ours."""
     loss_fn = nn.MSELoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=LR / 2)
+    history = []
     for _ in range(epochs):
-        for x, t in zip(inputs.split(1), targets.split(1)):
+        running_loss = 0.0
+        for x, t in zip(inputs, targets):
             optimizer.zero_grad()
             loss = loss_fn(model(x), t)
             loss.backward()
             optimizer.step()
+            running_loss += loss.item()
+        history.append(running_loss / 2 / len(inputs))
+    return history
 
 
 def train_numpy(weights, inputs: np.ndarray, targets: np.ndarray, epochs: int) -> None:

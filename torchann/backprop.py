@@ -79,8 +79,10 @@ class ExplicitBackprop:
 
     def backward(self, activations: list[Tensor], t: Tensor) -> tuple[list[Tensor], Tensor]:
         """Step II: the error signals [δ_1, ..., δ_L] and the loss E."""
-        a_out = activations[-1]
-        delta = self.output_delta(a_out, t) / a_out.shape[-2]   # δ_L; / B for the batch mean
+        a_out, rows = activations[-1], activations[-1].shape[-2]
+        delta = self.output_delta(a_out, t)                      # δ_L
+        if rows > 1:
+            delta = delta / rows  # the loss is the mean over the rows, and so is its gradient
         deltas = [delta]
         for l in range(len(self.layers) - 1, 0, -1):            # down from the layer below the output
             incoming = delta @ self.weights[l].mT                # δ_{l+1} W_{l+1}ᵀ
@@ -112,7 +114,7 @@ class ExplicitBackprop:
     def loss_value(self, a_out: Tensor, t: Tensor) -> Tensor:
         """The batch's mean E: a 0-dim tensor, or one per member (K,) for an Ensemble."""
         if self.loss == "squared":  # ½ Σ_k (a_k − t_k)², averaged over the rows
-            return 0.5 * (a_out - t).square().sum(dim=(-2, -1)) / a_out.shape[-2]
+            return (a_out - t).square().sum(dim=(-2, -1)) * (0.5 / a_out.shape[-2])
         return self.error(a_out, t)
 
     def __call__(self, x: Tensor, t: Tensor) -> BackpropSteps:

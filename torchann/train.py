@@ -82,7 +82,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
     if resume is not None:
         run.load_state_dict(resume if isinstance(resume, dict) else load_checkpoint(resume))
     run.start()
-    params = run.params
+    params = tuple(run.params)
 
     model.train()
     with InterruptFlag() as ctrl_c:

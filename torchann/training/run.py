@@ -110,7 +110,7 @@ class TrainingRun:
         self.generator = torch.Generator().manual_seed(seed)
         self.history, self.run_id, self.stop = History(), uuid.uuid4().hex, False
         # Where the run is: the current epoch (0-based), the steps done in it, their losses.
-        self.epoch, self.step, self.losses, self._skip = 0, 0, [], 0
+        self.epoch, self.losses, self._skip = 0, [], 0
         self._fingerprint = self._callback_states = None
         self._clock = time.perf_counter()
 
@@ -134,13 +134,17 @@ class TrainingRun:
         self._before = [p.detach().clone() for p in self.params]  # the rollback point
         return list(zip(x.split(self.batch_size), t.split(self.batch_size)))[self.step:]
 
+    @property
+    def step(self) -> int:
+        """Steps done in the current epoch (a resumed epoch counts its earlier ones)."""
+        return len(self.losses)
+
     def step_done(self, loss: torch.Tensor) -> None:
         self.losses.append(loss.detach())
-        self.step += 1
-        self.history.steps += 1
 
     def interrupt(self) -> None:
         """After a Ctrl-C: let callbacks save the state after this complete step, then stop."""
+        self.history.steps += self.step - self._skip
         self.history.seconds = time.perf_counter() - self._clock
         self._call("on_interrupt")
         raise TrainingInterrupted(self.epoch + 1, self.step, len(self.batch_sizes))
@@ -151,6 +155,7 @@ class TrainingRun:
         if not (math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in self.params)):
             self._roll_back(loss, lr)
         history = self.history
+        history.steps += self.step - self._skip
         acc = None
         if self.coding is not None:
             with torch.no_grad():
@@ -159,7 +164,7 @@ class TrainingRun:
         history.loss.append(loss)
         history.lr.append(lr)
         history.seconds = time.perf_counter() - self._clock
-        self.epoch, self.step, self.losses = self.epoch + 1, 0, []
+        self.epoch, self.losses = self.epoch + 1, []
         self.order_state = self.generator.get_state()
         state = EpochEnd(self.epoch, self.epochs, loss, lr, acc, self.model, self.inputs,
                          self.targets, history, run=self)
@@ -172,8 +177,7 @@ class TrainingRun:
         with torch.no_grad():
             for p, old in zip(self.params, self._before):
                 p.copy_(old)
-        self.history.steps -= self.step - self._skip
-        self.step, self.losses = self._skip, self._resumed
+        self.losses = self._resumed
         self.history.seconds = time.perf_counter() - self._clock
         self._call("on_diverge")
         what = (f"the loss became {loss}" if not math.isfinite(loss)
@@ -233,7 +237,10 @@ class TrainingRun:
             self.model.load_state_dict(theirs)
         self.history = History(**saved["history"])
         self._clock -= self.history.seconds
-        self.run_id, self.epoch, self.step = saved["run_id"], saved["epoch"], saved["step"]
+        self.run_id, self.epoch = saved["run_id"], saved["epoch"]
         device = self.inputs.device
         self.losses = [loss.to(device) for loss in saved["partial_losses"]]
+        if len(self.losses) != saved["step"]:
+            raise ValueError(f"the checkpoint is damaged: step {saved['step']} with "
+                             f"{len(self.losses)} step losses")
         self.generator.set_state(saved["order_state"])
