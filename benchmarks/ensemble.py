@@ -4,7 +4,7 @@
 
 For each K and each engine (our custom Functions under autograd, and the
 explicit derivation, which runs online ensembles in its members-last kernel,
-``torchann/ensemble_online.py``) it trains an Ensemble of K 2-3-1 sigmoid nets online for
+``torchann/ensemble/online.py``) it trains an Ensemble of K 2-3-1 sigmoid nets online for
 ``--epochs`` epochs of the seed's XOR data, each in a fresh subprocess so its
 peak memory (max RSS, which includes Python and torch themselves) is its own.
 In the same run it times one network trained by ``fit`` (the per-step

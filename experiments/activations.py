@@ -1,11 +1,12 @@
 """Figure 2 of the seed: the activation functions and their derivatives.
 
-Identity, logistic sigmoid and tanh (plus relu and softplus) on z in [-4, 4].
-The derivative curves are not typed-in formulas: they are what autograd gets
-by running each of our Functions' backward (which uses the cached output a,
-e.g. σ' = a(1 − a)). The analytic derivatives are drawn underneath as wide
-faint lines, so where the two coincide the figure itself shows that the
-backward passes are right; ``summary.json`` records the largest gap.
+Every activation of ``torchann.functional.ACTIVATIONS`` (the seed's identity,
+logistic sigmoid and tanh, plus relu and softplus) on z in [-4, 4]. The
+derivative curves are what autograd gets by running each Function's backward.
+Underneath, as wide faint lines, each table row's g'(z) written with the
+output, e.g. σ' = a(1 − a) evaluated at a = σ(z): where the two coincide the
+figure shows that a derivative needs nothing but the unit's output.
+``summary.json`` records the largest gap.
 
     python -m experiments.activations
 """
@@ -15,17 +16,8 @@ from __future__ import annotations
 import torch
 
 from experiments.common import make_run_dir, output_parser, record_figure
-from torchann.functional import ACTIVATION_NAMES, canonical_name, get_activation
+from torchann.functional import ACTIVATION_NAMES, ACTIVATIONS, canonical_name, get_activation
 from torchann.viz.plots import activations_figure
-
-# The textbook derivatives, written from z, only to check against.
-ANALYTIC = {
-    "identity": lambda z: torch.ones_like(z),
-    "sigmoid": lambda z: torch.sigmoid(z) * (1 - torch.sigmoid(z)),
-    "tanh": lambda z: 1 - torch.tanh(z) ** 2,
-    "relu": lambda z: (z > 0).to(z.dtype),
-    "softplus": lambda z: torch.sigmoid(z),
-}
 
 
 def build_parser():
@@ -57,7 +49,7 @@ def main(argv=None) -> dict:
     run_dir = make_run_dir(parser, "activations", args)
     z = torch.linspace(-4, 4, 401, dtype=torch.float64)
     values, derivatives = derivatives_by_autograd(names, z)
-    analytic = {n: ANALYTIC[n](z) for n in names}
+    analytic = {n: ACTIVATIONS[n].derivative(values[n]) for n in names}  # g'(z) from a
     gaps = {n: float((derivatives[n] - analytic[n]).abs().max()) for n in names}
     figure = activations_figure(z.numpy(), {n: v.numpy() for n, v in values.items()},
                                 {n: d.numpy() for n, d in derivatives.items()},
@@ -65,7 +57,7 @@ def main(argv=None) -> dict:
     figure.suptitle("Figure 2: activation functions and their derivatives")
     if not args.quiet:
         for n, gap in gaps.items():
-            print(f"{n:>9}: max |autograd g'(z) − analytic g'(z)| on [-4, 4] = {gap:.2e}")
+            print(f"{n:>9}: max |autograd g'(z) − table g'(a)| on [-4, 4] = {gap:.2e}")
     return record_figure("activations", args, run_dir, figure,
                          {"max_derivative_gap": gaps, "z_range": [-4, 4], "points": len(z)})
 

@@ -158,6 +158,27 @@ def test_divergence_after_a_mid_epoch_resume_keeps_the_resume_point(tmp_path):
     assert torch.equal(saved["partial_losses"], at_resume["partial_losses"])
 
 
+def test_ctrl_c_after_the_parameters_blew_up_rolls_back_instead_of_saving_them(tmp_path):
+    x, y = data.regression("abs", n=50)
+    net = TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=0, dtype=torch.float64)
+    start = params_of(net)
+    calls = []
+
+    def press_ctrl_c_at_step_20(module, inputs, output):
+        calls.append(1)
+        if len(calls) == 20:  # lr=1e30 sent the weights to inf/NaN at step 6
+            signal.raise_signal(signal.SIGINT)
+
+    net.register_forward_hook(press_ctrl_c_at_step_20)
+    with pytest.raises((TrainingDiverged, TrainingInterrupted)) as info:
+        fit(net, x, 10 * y, lr=1e30, epochs=5, callbacks=[Checkpoint(tmp_path / "c.pt")])
+    assert info.type is TrainingDiverged and "before epoch 1" in str(info.value)
+    assert_identical(params_of(net), start)
+    saved = load_checkpoint(tmp_path / "c.pt")  # the last good state, never the NaN one
+    assert (saved["epoch"], saved["step"]) == (0, 0)
+    assert all(torch.isfinite(v).all() for v in saved["state_dict"].values())
+
+
 def test_an_unrelated_run_never_overwrites_a_checkpoint(tmp_path):
     x, t = data.logic_gate("or", repeats=3)
     fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, callbacks=[Checkpoint(tmp_path / "c.pt")])
@@ -187,6 +208,7 @@ def test_unwritable_checkpoint_folder_is_refused_before_training(tmp_path):
     (dict(seed=9), "cannot resume with seed=9"),
     (dict(engine="explicit"), "cannot resume with engine='explicit'"),
     (dict(epochs=3), "already finished 3 epochs; ask for at least 4 epochs"),
+    (dict(track_accuracy=False), "cannot resume with track_accuracy=False"),
 ])
 def test_resume_refuses_settings_that_would_make_a_different_run(tmp_path, change, match):
     x, t = data.logic_gate("or", repeats=3)

@@ -134,3 +134,33 @@ def test_unknown_activation_lists_the_valid_names():
 def test_activation_name_must_be_a_string():
     with pytest.raises(TypeError, match="activation must be a name"):
         get_activation(torch.sigmoid)
+
+
+def test_a_new_activation_is_one_class_and_one_table_row(monkeypatch):
+    """The README's worked example: softsign, registered in one row, works everywhere."""
+    import torch.nn.functional as F
+
+    from reference import loss_and_gradients
+    from torchann import MLP
+    from torchann.functional import Activation
+
+    class Softsign(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z):
+            a = z / (1 + z.abs())
+            ctx.save_for_backward(a)
+            return a
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            a, = ctx.saved_tensors
+            return grad_output * (1 - a.abs()) ** 2
+
+    monkeypatch.setitem(ACTIVATIONS, "softsign", Activation(
+        Softsign.apply, F.softsign, lambda a: (1 - a.abs()) ** 2))
+    net = MLP([3, 5, 2], "softsign", output="sigmoid", seed=1, dtype=torch.float64)
+    x, t = torch.randn(4, 3, dtype=torch.float64), torch.rand(4, 2, dtype=torch.float64)
+    _, reference = loss_and_gradients("builtin", net, x, t)
+    for way in ("autograd", "explicit"):
+        for g, r in zip(loss_and_gradients(way, net, x, t)[1], reference, strict=True):
+            assert_close(g, r)

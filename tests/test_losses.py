@@ -145,8 +145,12 @@ def test_early_stopping_resumes_exactly(tmp_path):
     val = (vx, (vx[:, :1] < 0).to(F64))
     kwargs = dict(lr=0.5, loss="bce", shuffle=True, seed=2)
     straight = MLP([2, 4, 1], "tanh", "sigmoid", seed=1, dtype=F64)
-    full = fit(straight, x, t, epochs=50, callbacks=[Validation(*val, patience=3)], **kwargs)
+    full = fit(straight, x, t, epochs=50, **kwargs,
+               callbacks=[Validation(*val, patience=3), Checkpoint(tmp_path / "done.pt")])
     assert full.stopped_early
+    with pytest.raises(ValueError, match="stopped early at epoch"):
+        fit(MLP([2, 4, 1], "tanh", "sigmoid", dtype=F64), x, t, epochs=60, **kwargs,
+            resume=tmp_path / "done.pt", callbacks=[Validation(*val, patience=3)])
     stop_at = full.best_epoch + 1  # inside the patience window: the best state must survive
     assert stop_at < len(full.loss)
     first = MLP([2, 4, 1], "tanh", "sigmoid", seed=1, dtype=F64)

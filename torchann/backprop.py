@@ -65,8 +65,8 @@ class ExplicitBackprop:
         # graph, and fit's updates to the parameters show through.
         self.weights = [layer.weight.detach() for layer in self.layers]
         self.biases = [layer.bias.detach() for layer in self.layers]
-        self.g = [ACTIVATIONS[layer.activation].builtin for layer in self.layers]
-        self.output = self.layers[-1].activation
+        self.activations = [layer.activation for layer in self.layers]
+        self.g = [ACTIVATIONS[name].builtin for name in self.activations]  # forward only
         prefix = {id(module): name for name, module in model.named_modules()}
         self.names = [f"{prefix[id(layer)]}.{p}" for layer in self.layers for p in ("weight", "bias")]
 
@@ -79,28 +79,28 @@ class ExplicitBackprop:
 
     def backward(self, activations: list[Tensor], t: Tensor) -> tuple[list[Tensor], Tensor]:
         """Step II: the error signals [δ_1, ..., δ_L] and the loss E."""
-        a_out, rows = activations[-1], activations[-1].shape[-2]
-        delta = self.output_delta(a_out, t)                      # δ_L
-        if rows > 1:
-            delta = delta / rows  # the loss is the mean over the rows, and so is its gradient
+        a_out = activations[-1]
+        delta = self.output_delta(a_out, t) / a_out.shape[-2]    # δ_L; / B: E is the rows' mean
         deltas = [delta]
-        for l in range(len(self.layers) - 1, 0, -1):            # down from the layer below the output
-            incoming = delta @ self.weights[l].mT                # δ_{l+1} W_{l+1}ᵀ
-            delta = through_activation(self.layers[l - 1].activation, incoming, activations[l])
-            deltas.insert(0, delta)
+        # Layers count l = 1..L as in the derivation and lists count from 0, so W_{l+1}
+        # is self.weights[l] and a_l is activations[l] (activations[0] is the input).
+        for l in range(len(self.layers) - 1, 0, -1):             # l = L−1 .. 1
+            incoming = delta @ self.weights[l].mT                 # δ_{l+1} W_{l+1}ᵀ
+            delta = through_activation(self.activations[l - 1], incoming, activations[l])
+            deltas.insert(0, delta)                               # δ_l = g_l'(z_l) ⊙ incoming
         return deltas, self.loss_value(a_out, t)
 
     def gradients(self, activations: list[Tensor], deltas: list[Tensor]) -> list[Tensor]:
         """Step III: [∂E/∂W_1, ∂E/∂b_1, ∂E/∂W_2, ...] in ``model.parameters()`` order."""
         grads = []
-        for a_in, delta in zip(activations, deltas):
+        for a_in, delta in zip(activations[:-1], deltas):        # (a_{l−1}, δ_l), l = 1..L
             grads.append(a_in.mT @ delta)                        # a_{l−1}ᵀ δ_l
             grads.append(delta.sum(dim=-2, keepdim=True))        # δ_l, summed over the rows
         return grads
 
     def output_delta(self, a: Tensor, t: Tensor) -> Tensor:
         """δ_L = g_L'(z_L) ⊙ ∂E/∂a_L for each row."""
-        if (self.loss, self.output) in (("bce", "sigmoid"), ("ce", "softmax")):
+        if (self.loss, self.activations[-1]) in (("bce", "sigmoid"), ("ce", "softmax")):
             return a - t   # g_L'(z_L) cancels the loss's denominator exactly (torchann.losses)
         tiny = torch.finfo(a.dtype).tiny
         if self.loss == "bce":
@@ -109,7 +109,7 @@ class ExplicitBackprop:
             dE_da = -t / a.clamp_min(tiny)
         else:
             dE_da = a - t  # the ½ in E = ½ Σ (a − t)² cancels the 2 of the square
-        return through_activation(self.output, dE_da, a)
+        return through_activation(self.activations[-1], dE_da, a)
 
     def loss_value(self, a_out: Tensor, t: Tensor) -> Tensor:
         """The batch's mean E: a 0-dim tensor, or one per member (K,) for an Ensemble."""

@@ -18,7 +18,8 @@ the incoming gradient by g'(z) written with a.
 ``ACTIVATIONS`` is the one place an activation is registered: our Function,
 torch's own op (the reference the tests and the built-in twin nets use) and
 g'(z) as a formula of a (what the explicit derivation in ``torchann.backprop``
-and the activation figure use). To add one, write its class and add its row.
+uses, and what ``experiments.activations`` draws under autograd's curves). To
+add one, write its class and add its row.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ cancellation makes softmax + cross-entropy give δ = s − t. The explicit
 derivation (``torchann.backprop``) uses these simplified δ's; autograd reaches
 the same numbers through the chain rule.
 
-In float32 a sigmoid output rounds to exactly 1 once z > ~17 (float64: ~37);
-log(1 − a) is then clamped to the smallest positive float, so the loss stays
-finite but that observation stops contributing a gradient. Prefer float64 (or
-a smaller learning rate) if outputs saturate that far.
+In float32 a sigmoid output rounds to exactly 1 once z > ~17 (float64: ~37).
+torch clamps each log at −100, so the loss stays finite, but a(1 − a) is then
+exactly 0 and autograd's gradient through that output vanishes. Prefer
+float64 (or a smaller learning rate) if outputs saturate that far.
 """
 
 from __future__ import annotations
@@ -38,11 +38,10 @@ __all__ = ["squared_error", "binary_cross_entropy", "cross_entropy", "LOSSES", "
 
 
 def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of E_n = ½ Σ_k (a_nk − t_nk)²; a 0-dim tensor.
+    """Mean over the batch's rows n of E_n = ½ Σ_k (a_nk − t_nk)²; a 0-dim tensor.
 
-    ``mse_loss(..., reduction="sum")`` is Σ_n Σ_k (a_nk − t_nk)² in one fused
-    op (one autograd node instead of four), which matters at the seed's
-    one-observation batches.
+    ``mse_loss(..., reduction="sum")`` is Σ_n Σ_k (a_nk − t_nk)², the squares
+    summed over every row and unit; times ½, divided by the number of rows.
     """
     return F.mse_loss(outputs, targets, reduction="sum") * (0.5 / outputs.shape[0])
 
@@ -50,8 +49,7 @@ def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 def binary_cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Mean over the batch of −Σ_k [t log a + (1 − t) log(1 − a)], for outputs in [0, 1].
 
-    torch's fused kernel (one autograd node); it clamps each log at −100, so a
-    saturated output gives a large but finite loss.
+    torch clamps each log at −100, so a saturated output gives a large but finite loss.
     """
     return F.binary_cross_entropy(outputs, targets, reduction="sum") * (1.0 / outputs.shape[0])
 

@@ -82,9 +82,8 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
     if resume is not None:
         run.load_state_dict(resume if isinstance(resume, dict) else load_checkpoint(resume))
     run.start()
-    params = tuple(run.params)
+    params = run.params
 
-    model.train()
     with InterruptFlag() as ctrl_c:
         for epoch in range(run.epoch, run.epochs):
             lr_now = lr_at(epoch, run.lr, run.anneal)
@@ -101,11 +100,11 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
                     grads = explicit.gradients(activations, deltas)    # III. a_{l−1}ᵀ δ_l, Σ δ_l
                 # IV. update: p ← p − η ∂E/∂p
                 with torch.no_grad():
-                    for p, g in zip(params, grads):
-                        p.sub_(g, alpha=lr_now)
+                    for p, grad in zip(params, grads):
+                        p.sub_(grad, alpha=lr_now)
                 run.step_done(error)
                 if ctrl_c.requested:
-                    run.interrupt()  # callbacks save this complete step; raises TrainingInterrupted
+                    run.interrupt(lr_now)  # callbacks save this complete step; raises TrainingInterrupted
             run.end_epoch(lr_now)    # history, divergence check, callbacks
             if run.stop:             # a callback asked to stop (early stopping)
                 break

@@ -152,7 +152,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
 
     params = list(ensemble.parameters())
     explicit = ExplicitBackprop(ensemble) if engine == "explicit" else None
-    # Online explicit training has a faster, members-last kernel (torchann/ensemble_online.py).
+    # Online explicit training has a faster, members-last kernel (torchann/ensemble/online.py).
     online = (MembersLastOnline(ensemble) if explicit is not None and batch_size == 1
               and MembersLastOnline.supports(ensemble) else None)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],

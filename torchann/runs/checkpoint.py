@@ -3,8 +3,10 @@
 A checkpoint holds the parameters, how far training got (epoch and step
 within it), the state of the shuffling generator from which the current
 epoch's order is drawn, the losses of the steps done so far in that epoch, the
-history, the arguments ``fit`` was called with, the caller's config, and a
-fingerprint of the data. Resuming from it replays nothing and skips nothing,
+history, the settings that make the run what it is (lr, anneal, batch size,
+shuffling, seed, engine, loss), the state of callbacks that keep one (the best
+epoch of ``Validation``), the caller's config, and a fingerprint of the data.
+``TrainingRun.state_dict`` (``torchann/training/run.py``) gathers it. Resuming from it replays nothing and skips nothing,
 so an interrupted run and an uninterrupted one end bit-identical.
 
 Files are written atomically (a temporary file in the same folder, then a
@@ -59,8 +61,10 @@ class Checkpoint:
     order = 1  # after every other callback: it saves what they recorded for the epoch
 
     def __init__(self, path: str | Path, *, every: int = 0, config: dict | None = None):
-        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
-            raise ValueError(f"checkpoint every must be an integer >= 0, got {every!r}")
+        if isinstance(every, bool) or not isinstance(every, int):
+            raise TypeError(f"checkpoint every must be an integer, got {every!r}")
+        if every < 0:
+            raise ValueError(f"checkpoint every must be 0 or more, got {every}")
         self.path, self.every, self.config = Path(path), every, config
 
     def on_fit_start(self, run) -> None:

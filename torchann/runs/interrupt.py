@@ -19,6 +19,7 @@ class InterruptFlag:
 
     def __init__(self):
         self.requested = False
+        self._installed = False
         self._previous = None
 
     def _handle(self, signum, frame):
@@ -30,9 +31,11 @@ class InterruptFlag:
     def __enter__(self) -> "InterruptFlag":
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+        if self._installed:  # None: the handler was not set from Python; use the default
+            signal.signal(signal.SIGINT, signal.default_int_handler if self._previous is None
+                          else self._previous)
+            self._installed, self._previous = False, None

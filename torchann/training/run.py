@@ -106,11 +106,15 @@ class TrainingRun:
         check_loss_fits_output(loss, model)
         self.settings = {"lr": self.lr, "anneal": self.anneal, "batch_size": self.batch_size,
                          "shuffle": shuffle, "seed": check_seed(seed), "engine": engine,
-                         "loss": loss}
+                         "loss": loss, "track_accuracy": bool(track_accuracy)}
         self.generator = torch.Generator().manual_seed(seed)
         self.history, self.run_id, self.stop = History(), uuid.uuid4().hex, False
         # Where the run is: the current epoch (0-based), the steps done in it, their losses.
-        self.epoch, self.losses, self._skip = 0, [], 0
+        self.epoch, self.losses = 0, []
+        # Where this session picked the current epoch up (step 0, or a checkpoint's step),
+        # and the parameters there: what a diverging epoch is rolled back to.
+        self._resume_step, self._resume_losses, self._epoch_start_params = 0, [], []
+        self.order_state = self.generator.get_state()
         self._fingerprint = self._callback_states = None
         self._clock = time.perf_counter()
 
@@ -119,19 +123,19 @@ class TrainingRun:
     def start(self) -> None:
         """Before the first step: callbacks check what they need (a writable checkpoint path)."""
         self._call("on_fit_start")
-        for cb in self.callbacks:  # a resumed run's callbacks continue where they were
+        for key, cb in self._keyed_callbacks():  # a resumed run's callbacks go on from there
             if self._callback_states is not None and hasattr(cb, "load_state_dict"):
-                cb.load_state_dict(self._callback_states.get(type(cb).__name__))
+                cb.load_state_dict(self._callback_states.get(key))
 
     def batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Start the current epoch: draw its order, return the batches still to do in it."""
-        self._skip, self._resumed = self.step, list(self.losses)
+        self._resume_step, self._resume_losses = self.step, list(self.losses)
         self.order_state = self.generator.get_state()  # this epoch's order is drawn from here
         x, t = self.inputs, self.targets
         if self.shuffle:
             order = torch.randperm(self.n, generator=self.generator).to(x.device)
             x, t = x[order], t[order]
-        self._before = [p.detach().clone() for p in self.params]  # the rollback point
+        self._epoch_start_params = [p.detach().clone() for p in self.params]  # the rollback point
         return list(zip(x.split(self.batch_size), t.split(self.batch_size)))[self.step:]
 
     @property
@@ -142,9 +146,11 @@ class TrainingRun:
     def step_done(self, loss: torch.Tensor) -> None:
         self.losses.append(loss.detach())
 
-    def interrupt(self) -> None:
+    def interrupt(self, lr: float) -> None:
         """After a Ctrl-C: let callbacks save the state after this complete step, then stop."""
-        self.history.steps += self.step - self._skip
+        if not (bool(torch.isfinite(torch.stack(self.losses)).all()) and self._params_finite()):
+            self._roll_back(math.nan, lr)  # never checkpoint a state that has already diverged
+        self.history.steps += self.step - self._resume_step
         self.history.seconds = time.perf_counter() - self._clock
         self._call("on_interrupt")
         raise TrainingInterrupted(self.epoch + 1, self.step, len(self.batch_sizes))
@@ -152,10 +158,10 @@ class TrainingRun:
     def end_epoch(self, lr: float) -> EpochEnd:
         """Record the finished epoch (or roll it back if it diverged) and run the callbacks."""
         loss = float((torch.stack(self.losses) * self.batch_sizes).sum() / self.n)  # the per-observation mean
-        if not (math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in self.params)):
+        if not (math.isfinite(loss) and self._params_finite()):
             self._roll_back(loss, lr)
         history = self.history
-        history.steps += self.step - self._skip
+        history.steps += self.step - self._resume_step
         acc = None
         if self.coding is not None:
             with torch.no_grad():
@@ -172,21 +178,32 @@ class TrainingRun:
             cb(state)
         return state
 
+    def _params_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.params)
+
     def _roll_back(self, loss: float, lr: float) -> None:
         """Put back the parameters from where this epoch started (in this session) and stop."""
-        with torch.no_grad():
-            for p, old in zip(self.params, self._before):
-                p.copy_(old)
-        self.losses = self._resumed
-        self.history.seconds = time.perf_counter() - self._clock
-        self._call("on_diverge")
         what = (f"the loss became {loss}" if not math.isfinite(loss)
                 else "a parameter became NaN or inf")
-        where = (f"before epoch {self.epoch + 1}" if self._skip == 0 else
-                 f"at step {self._skip} of epoch {self.epoch + 1}, where this run resumed")
+        with torch.no_grad():
+            for p, old in zip(self.params, self._epoch_start_params):
+                p.copy_(old)
+        self.losses = self._resume_losses
+        self.history.seconds = time.perf_counter() - self._clock
+        self._call("on_diverge")
+        where = (f"before epoch {self.epoch + 1}" if self._resume_step == 0 else
+                 f"at step {self._resume_step} of epoch {self.epoch + 1}, where this run resumed")
         raise TrainingDiverged(f"training diverged at epoch {self.epoch + 1}: {what} with learning "
                                f"rate {lr:g}; try a smaller lr. The parameters were restored to "
                                f"their values {where}.")
+
+    def _keyed_callbacks(self):
+        """(key, callback) pairs; the key names the class, and counts repeats of one class."""
+        seen: dict[str, int] = {}
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            seen[name] = seen.get(name, 0) + 1
+            yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
 
     def _call(self, hook: str) -> None:
         for cb in self.callbacks:
@@ -210,7 +227,7 @@ class TrainingRun:
                                else torch.zeros(0, dtype=torch.float64)),
             "state_dict": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
             "history": self.history.to_dict(), "fit_args": self.settings, "data": self.fingerprint(),
-            "callbacks": {type(cb).__name__: cb.state_dict() for cb in self.callbacks
+            "callbacks": {key: cb.state_dict() for key, cb in self._keyed_callbacks()
                           if hasattr(cb, "state_dict")},
         }
 
@@ -232,15 +249,17 @@ class TrainingRun:
                      f"is in epoch {saved['epoch'] + 1} (after step {saved['step']})")
             raise ValueError(f"the checkpoint {where}; ask for at least {saved['epoch'] + 1} "
                              f"epochs in total (got epochs={self.epochs})")
+        if len(saved["partial_losses"]) != saved["step"]:
+            raise ValueError(f"the checkpoint is damaged: step {saved['step']} with "
+                             f"{len(saved['partial_losses'])} step losses")
+        if saved["history"].get("stopped_early"):
+            raise ValueError(f"the run stopped early at epoch {len(saved['history']['loss'])} "
+                             "(no better validation loss for its patience): nothing to resume")
         self._callback_states = saved.get("callbacks", {})  # handed over in start()
         with torch.no_grad():
             self.model.load_state_dict(theirs)
         self.history = History(**saved["history"])
         self._clock -= self.history.seconds
         self.run_id, self.epoch = saved["run_id"], saved["epoch"]
-        device = self.inputs.device
-        self.losses = [loss.to(device) for loss in saved["partial_losses"]]
-        if len(self.losses) != saved["step"]:
-            raise ValueError(f"the checkpoint is damaged: step {saved['step']} with "
-                             f"{len(self.losses)} step losses")
+        self.losses = [loss.to(self.inputs.device) for loss in saved["partial_losses"]]
         self.generator.set_state(saved["order_state"])

@@ -194,13 +194,12 @@ def activations_figure(z: np.ndarray, values: dict[str, np.ndarray],
     """Figure 2: each g(z) (left) and g'(z) (right).
 
     ``derivatives`` should come from autograd through the Functions'
-    backward; ``analytic`` is drawn underneath as a thick faint line, so the
-    two visibly coincide when the backward is right.
+    backward; ``analytic`` (g'(z) written with the output a) is drawn
+    underneath as a thick faint line, so the two visibly coincide.
     """
     figure = Figure(figsize=(11, 4.8), layout="constrained")
     left, right = figure.subplots(1, 2)
-    colours = {"identity": "tab:red", "sigmoid": "tab:blue", "tanh": "tab:green",
-               "relu": "tab:orange", "softplus": "tab:purple"}
+    colours = {name: f"C{i}" for i, name in enumerate(values)}  # matplotlib's colour cycle
     for name, g in values.items():
         left.plot(z, g, color=colours.get(name), linewidth=2, label=f"$g_{{{name}}}(z)$")
     for name, d in derivatives.items():
@@ -211,7 +210,7 @@ def activations_figure(z: np.ndarray, values: dict[str, np.ndarray],
     right.set_ylim(-0.5, 1.1)
     left.set_title("activation functions")
     right.set_title("derivatives from autograd through our backward\n"
-                    "(wide faint lines: the analytic formulas)")
+                    "(wide faint lines: g'(z) written with the output a)")
     for ax in (left, right):
         ax.set_xlabel("z")
         ax.grid(True, alpha=0.3)
