@@ -22,7 +22,7 @@ matplotlib.use("Agg")  # experiments only ever write files; never open a window
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from torchann.viz.animation import Snapshots, save_gif  # noqa: E402
+from torchann.viz.animation import Snapshots, choose_frames, render_frames, save_gif  # noqa: E402
 from torchann.viz.progress import ProgressPrinter, every_k_epochs  # noqa: E402
 from torchann.training.checks import resolve_device  # noqa: E402
 from torchann.viz.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
@@ -51,9 +51,9 @@ class TrainingConfig:
     run_name: str | None
     tensorboard: bool
     quiet: bool
-    image_every: int | None
+    images: int
     animate: bool
-    frame_every: int | None
+    frames: int
     checkpoint_every: int = 0
 
     @property
@@ -136,13 +136,14 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
                        help="auto = cuda when a GPU is present")
     train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
     out = add_output_flags(parser)
-    out.add_argument("--image-every", type=non_negative_int, default=None,
-                     help="log the figure to TensorBoard every K epochs (0 = final figure only; "
-                          "default: about 6 images per run)")
+    out.add_argument("--images", type=non_negative_int, default=8, metavar="N",
+                     help="log N pictures of the net learning to TensorBoard, from epoch 0, "
+                          "placed where the picture changes most (0: the final figure only)")
     out.add_argument("--animate", action="store_true",
                      help="also save learning.gif, the figure evolving as the net learns")
-    out.add_argument("--frame-every", type=positive_int, default=None,
-                     help="epochs between animation frames (default: about 40 frames per run)")
+    out.add_argument("--frames", type=positive_int, default=40, metavar="N",
+                     help="frames of learning.gif, from epoch 0, placed where the picture "
+                          "changes most")
     out.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="N",
                      help="also write RUN/checkpoint.pt every N epochs (it is always written "
                           "at the end, on Ctrl-C and on divergence)")
@@ -213,8 +214,8 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
         if key in data_keys:
             setattr(args, key, recorded)
     current = vars(args)
-    for key in ("epochs", "device", "tensorboard", "quiet", "image_every", "animate",
-                "frame_every", "checkpoint_every"):
+    for key in ("epochs", "device", "tensorboard", "quiet", "images", "animate",
+                "frames", "checkpoint_every"):
         if key != "epochs" or current[key] != parser.get_default(key):
             training[key] = current[key]
     training["logdir"], training["run_name"] = str(run_dir.parent.parent), run_dir.name
@@ -274,10 +275,8 @@ class Timed:
         self.callback(state)
         self.seconds += time.perf_counter() - start
 
-
-def _every(value: int | None, epochs: int, count: int) -> int:
-    """An explicit interval, or one that gives about ``count`` events over the run."""
-    return max(1, epochs // count) if value is None else value
+    def __getattr__(self, name):  # the callback's other hooks (on_start, ...) pass through
+        return getattr(self.callback, name)
 
 
 def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, model, inputs,
@@ -290,8 +289,9 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
 
     ``draw(figure, state, loss_ylim=None)`` draws the experiment's picture of a
     training state into a figure; it makes the final ``figure.png``, the
-    TensorBoard images every ``--image-every`` epochs and, with ``--animate``,
-    the frames of ``learning.gif``. Also writes ``summary.json`` (with where
+    ``--images`` TensorBoard pictures of the net learning and, with
+    ``--animate``, the ``--frames`` frames of ``learning.gif`` (both from epoch
+    0, placed where the picture changes most). Also writes ``summary.json`` (with where
     the time went) and TensorBoard scalars, histograms and hparams. The
     TensorBoard writer is flushed and closed even when training fails.
     ``measure(model)`` may add experiment-specific results of the trained net
@@ -313,13 +313,12 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     logger = snapshots = None
     if config.tensorboard:
         from torchann.viz.tensorboard import TensorBoardLogger  # imported lazily: it is slow
-        logger = TensorBoardLogger(run_dir, image_every=_every(config.image_every, config.epochs, 6),
-                                   figure_fn=figure_of, image_tag=f"{experiment}/figure",
+        logger = TensorBoardLogger(run_dir,
                                    purge_step=None if resume is None else resume["epoch"] + 1,
                                    loss=(fit_options or {}).get("loss", "squared"))
         callbacks.append(Timed(logger))
-    if config.animate:
-        snapshots = Snapshots(_every(config.frame_every, config.epochs, 40))
+    if config.animate or (logger is not None and config.images):
+        snapshots = Snapshots(config.epochs)
         callbacks.append(Timed(snapshots))
     if not config.quiet:
         callbacks.append(Timed(ProgressPrinter(every_k_epochs(config.epochs))))
@@ -359,8 +358,6 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         in_callbacks = sum(cb.seconds for cb in callbacks)
         timing["training"] = session - in_callbacks
         timing["callbacks"] = in_callbacks
-        if logger is not None:
-            timing["tensorboard_images"] = logger.image_seconds
 
         start = time.perf_counter()
         final = EpochEnd(len(history.loss), config.epochs, history.loss[-1], history.lr[-1],
@@ -377,13 +374,23 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         files = {"figure": str(figure_path), "weights": str(files_weights),
                  "checkpoint": str(checkpoint)}
         results = measure(model) if measure is not None else {}
-        if snapshots is not None:
+        if logger is not None and config.images and snapshots.frames:
             start = time.perf_counter()
-            gif = save_gif(run_dir / "learning.gif", snapshots.frames, model, inputs, targets,
+            canvas = Figure(figsize=TRAINING_FIGSIZE)
+            for frame in render_frames(choose_frames(snapshots.frames, config.images), model,
+                                       inputs, targets, history, config.epochs, draw, canvas,
+                                       title):
+                logger.add_figure(f"{experiment}/learning", canvas, frame.epoch)
+            timing["tensorboard_images"] = time.perf_counter() - start
+        if config.animate and snapshots.frames:
+            start = time.perf_counter()
+            frames = choose_frames(snapshots.frames, config.frames)
+            gif = save_gif(run_dir / "learning.gif", frames, model, inputs, targets, history,
                            config.epochs, draw, figsize=TRAINING_FIGSIZE, title=title)
             timing["animation"] = time.perf_counter() - start
             files["animation"] = str(gif)
-            say(f"saved {gif} ({len(snapshots.frames)} frames)")
+            say(f"saved {gif} ({len(frames)} frames, epochs {frames[0].epoch} to "
+                f"{frames[-1].epoch})")
         summary = {
             "experiment": experiment,
             "final_loss": history.loss[-1],
@@ -443,7 +450,8 @@ def add_corner_data_flags(parser: argparse.ArgumentParser) -> None:
 
 def draw_classification_state(figure: Figure, state: EpochEnd, loss_ylim=None) -> None:
     """``draw`` for the classification experiments: decision region | loss curve."""
-    draw_classification(figure, state.model, state.inputs, state.targets, state.history.loss,
+    draw_classification(figure, state.model, state.inputs, state.targets,
+                        state.history.loss_curve(),
                         epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
 
 

@@ -59,7 +59,7 @@ def main(argv=None) -> dict:
     def draw(figure, state, loss_ylim=None):
         draw_classifier_training(figure, confusion(state.model, val_x.to(state.inputs.device),
                                                    val_t.to(state.inputs.device)),
-                                 split.classes, state.history.loss, state.history.val_loss,
+                                 split.classes, state.history.loss_curve(), state.history.val_loss,
                                  epoch=state.epoch, epochs=state.epochs, ylabel="cross-entropy",
                                  loss_ylim=loss_ylim)
 

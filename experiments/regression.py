@@ -116,7 +116,8 @@ def main(argv=None) -> dict:
     f = data.regression_function(args.target)
 
     def draw(figure, state, loss_ylim=None):
-        draw_regression(figure, state.model, state.inputs, state.targets, f, state.history.loss,
+        draw_regression(figure, state.model, state.inputs, state.targets, f,
+                        state.history.loss_curve(),
                         epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
 
     summary = train_and_record(

@@ -136,7 +136,7 @@ def run_job(job: dict, args, device, dtype) -> dict:
                            anneal=[member_anneal[i] for i in mine], epochs=epochs,
                            engine=args.engine)
     result = {
-        "loss": gather_members(history.stacked("loss")),                      # (epochs, M)
+        "loss": gather_members(history.stacked("online_loss")),                      # (epochs, M)
         "final_loss": gather_members(history.final_loss),
         "diverged_at": gather_members(history.diverged_at),
         "params": [gather_members(p.detach().cpu(), dim=0) for p in ensemble.parameters()],
@@ -192,7 +192,7 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
     curves_path = run_dir / "loss_curves.csv.gz"
     with gzip.open(curves_path, "wt", newline="") as curves_file:
         curves = csv.writer(curves_file)
-        curves.writerow(["configuration", "seed", "epoch", "loss"])
+        curves.writerow(["configuration", "seed", "epoch", "online_loss"])
         for job, r in results:
             K = args.restarts
             for block, (lr, anneal) in enumerate(

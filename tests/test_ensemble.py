@@ -25,7 +25,9 @@ F64 = torch.float64
 def assert_member_equals_solo(ensemble, history, k, solo, solo_history):
     for p, q in zip(solo.parameters(), ensemble.parameters()):
         assert_close(q[k], p.detach(), rtol=0, atol=1e-12)
-    assert_close(history.stacked("loss")[:, k], torch.tensor(solo_history.loss, dtype=F64),
+    assert_close(history.stacked("online_loss")[:, k], torch.tensor(solo_history.online_loss, dtype=F64),
+                 rtol=1e-12, atol=1e-15)
+    assert_close(history.final_loss[k], torch.tensor(solo_history.loss[-1], dtype=F64),
                  rtol=1e-12, atol=1e-15)
 
 
@@ -95,7 +97,7 @@ def test_accuracy_only_at_the_end_when_not_tracked():
                              engine="explicit", track_accuracy=False)
     assert torch.equal(tracked.final_accuracy, untracked.final_accuracy)
     assert torch.isnan(untracked.stacked("accuracy")[:-1]).all()
-    assert torch.equal(tracked.stacked("loss"), untracked.stacked("loss"))
+    assert torch.equal(tracked.stacked("online_loss"), untracked.stacked("online_loss"))
 
 
 def test_first_epoch_reaching_full_accuracy():

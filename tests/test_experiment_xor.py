@@ -35,11 +35,14 @@ def test_short_run_writes_figure_summary_and_tensorboard_events(logdir):
                                                            "histograms": 0})
     events.Reload()
     tags = events.Tags()
-    assert {"train/loss", "train/lr", "train/accuracy"} <= set(tags["scalars"])
+    assert {"train/loss", "train/online_loss", "train/lr", "train/accuracy"} <= set(tags["scalars"])
     assert "custom_scalars__config__" not in tags["tensors"]  # no validation, no train-vs-val chart
     losses = [e.value for e in events.Scalars("train/loss")]
-    assert [e.step for e in events.Scalars("train/loss")] == list(range(1, 13))
-    assert losses == pytest.approx(on_disk["history"]["loss"], rel=1e-6)
+    assert [e.step for e in events.Scalars("train/loss")] == list(range(0, 13))  # from the start
+    history = on_disk["history"]
+    assert losses == pytest.approx([history["initial_loss"], *history["loss"]], rel=1e-6)
+    online = [e.value for e in events.Scalars("train/online_loss")]
+    assert online == pytest.approx(history["online_loss"], rel=1e-6)
     assert "xor/final" in tags["images"]
     assert "weights/hidden.weight" in tags["histograms"]
     assert "gradients/output.bias" in tags["histograms"]
@@ -67,16 +70,20 @@ def test_no_tensorboard_writes_no_events(logdir):
 def test_progress_lines_and_summary_paragraph(logdir, capsys):
     xor.main(["--logdir", str(logdir), "--epochs", "20"])
     out = capsys.readouterr().out
-    assert "epoch  1/20  loss" in out and "epoch 20/20  loss" in out and "acc " in out
+    assert "epoch  0/20  loss" in out and "epoch  1/20  loss" in out
+    assert "epoch 20/20  loss" in out and "acc " in out
     assert "lr 2" in out
     assert "Done: 20 epochs (2,400 updates)" in out and "summary.json" in out
 
 
-def test_image_every_logs_the_figure_during_training(logdir):
-    summary = run_xor(logdir, "--epochs", "6", "--image-every", "2")
+def test_images_show_learning_from_epoch_0_where_the_picture_changes(logdir):
+    summary = run_xor(logdir, "--epochs", "60", "--images", "6")
     events = EventAccumulator(summary["run_dir"], size_guidance={"images": 0})
     events.Reload()
-    assert [e.step for e in events.Images("xor/figure")] == [2, 4, 6]
+    steps = [e.step for e in events.Images("xor/learning")]
+    assert steps[0] == 0 and steps[-1] == 60 and steps == sorted(set(steps)) and len(steps) <= 7
+    # XOR changes most in its first 30 epochs: that is where most pictures are
+    assert sum(step <= 30 for step in steps) > len(steps) / 2
 
 
 @pytest.mark.parametrize("flags,message", [
@@ -141,7 +148,7 @@ def test_a_failing_run_exits_1_and_still_closes_tensorboard(logdir, capsys, monk
     assert "error: training diverged at epoch 2" in capsys.readouterr().err
     events = EventAccumulator(str(logdir / "xor" / "boom"))
     events.Reload()  # flushed and closed: epoch 1's loss is on disk
-    assert [e.step for e in events.Scalars("train/loss")] == [1]
+    assert [e.step for e in events.Scalars("train/loss")] == [0, 1]
 
 
 @pytest.mark.slow

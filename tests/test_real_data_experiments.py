@@ -16,7 +16,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_digits_short_run_writes_everything(logdir):
     summary = digits.main(["--epochs", "3", "--logdir", str(logdir), "--run-name", "d", "--quiet",
-                           "--image-every", "1"])
+                           "--images", "2"])
     run = logdir / "digits" / "d"
     for name in ("figure.png", "confusion_matrix.png", "misclassified.png",
                  "first_layer_weights.png"):

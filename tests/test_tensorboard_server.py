@@ -53,13 +53,14 @@ def test_tensorboard_serves_the_runs_train_loss(logdir):
 
         query = urllib.parse.urlencode({"run": run, "tag": "train/loss"})
         points = []
-        while time.monotonic() < deadline and len(points) < 8:
+        while time.monotonic() < deadline and len(points) < 9:
             points = get_json(f"{base}/data/plugin/scalars/scalars?{query}")
             time.sleep(0.3)
         steps = [step for _, step, _ in points]
         values = [value for _, _, value in points]
-        assert steps == list(range(1, 9))
-        assert values == pytest.approx(summary["history"]["loss"], rel=1e-6)
+        assert steps == list(range(0, 9))  # epoch 0 is the untrained net
+        history = summary["history"]
+        assert values == pytest.approx([history["initial_loss"], *history["loss"]], rel=1e-6)
         tags = get_json(f"{base}/data/plugin/scalars/tags")
         assert {"train/loss", "train/lr", "train/accuracy"} <= set(tags[run])
     finally:

@@ -31,7 +31,7 @@ def seed_algorithm(net, inputs, targets, lr, epochs, anneal=1.0):
     W_out, b_out = net.output.weight.detach().clone(), net.output.bias.detach().clone()
     g_hid, g_out = g[net.hidden.activation], g[net.output.activation]
     d_hid, d_out = derivative[net.hidden.activation], derivative[net.output.activation]
-    mse = []
+    mse, full = [], []
     for epoch in range(epochs):
         errors = []
         for x, t in zip(inputs.split(1), targets.split(1)):
@@ -48,7 +48,9 @@ def seed_algorithm(net, inputs, targets, lr, epochs, anneal=1.0):
             W_hid, b_hid = W_hid - rate * dW_hid, b_hid - rate * db_hid
             errors.append(0.5 * float(((a_out - t) ** 2).sum()))
         mse.append(sum(errors) / len(errors))
-    return [W_hid, b_hid, W_out, b_out], mse
+        a_all = g_out(g_hid(inputs @ W_hid + b_hid) @ W_out + b_out)  # the net after the epoch
+        full.append(0.5 * float(((a_all - targets) ** 2).sum()) / len(inputs))
+    return [W_hid, b_hid, W_out, b_out], mse, full
 
 
 def test_lr_at_endpoints():
@@ -66,11 +68,15 @@ def test_lr_at_endpoints():
 def test_fit_reproduces_the_seeds_hand_written_algorithm(hidden, output, dataset, lr):
     inputs, targets = xor_data() if dataset == "xor" else data.regression("sin", n=30)
     net = TwoLayerNet(inputs.shape[1], 3, 1, hidden=hidden, output=output, seed=1, dtype=F64)
-    expected, expected_mse = seed_algorithm(net, inputs, targets, lr, epochs=3, anneal=0.9)
+    expected, online, full = seed_algorithm(net, inputs, targets, lr, epochs=3, anneal=0.9)
+    initial = 0.5 * float(((net(inputs.double()) - targets) ** 2).sum()) / len(inputs)
     history = fit(net, inputs, targets, lr=lr, epochs=3, anneal=0.9, shuffle=False)
     for p, e in zip(net.parameters(), expected):
         assert_close(p.detach(), e, rtol=0, atol=1e-12)
-    assert_close(torch.tensor(history.loss), torch.tensor(expected_mse), rtol=1e-12, atol=0)
+    assert_close(torch.tensor(history.online_loss), torch.tensor(online), rtol=1e-12, atol=0)
+    # the honest curve: the whole training set's error, before training and after each epoch
+    assert_close(torch.tensor(history.loss_curve()), torch.tensor([initial, *full]),
+                 rtol=1e-12, atol=0)
     assert history.lr == [lr, lr * 0.9, lr * 0.9 ** 2]
     assert history.steps == 3 * len(inputs)
 
@@ -105,7 +111,7 @@ def test_minibatch_gradient_is_the_mean_of_the_online_gradients():
         assert_close(p.detach(), e, rtol=0, atol=1e-15)
 
 
-def test_epoch_loss_is_the_per_observation_mean_also_with_a_ragged_last_batch():
+def test_online_loss_is_the_per_observation_mean_also_with_a_ragged_last_batch():
     inputs, targets = xor_data(repeats=5)          # 20 observations, batches 8 + 8 + 4
     net = TwoLayerNet(2, 3, 1, seed=2, dtype=F64)
     start = copy.deepcopy(net)
@@ -118,7 +124,7 @@ def test_epoch_loss_is_the_per_observation_mean_also_with_a_ragged_last_batch():
         with torch.no_grad():
             for p, g in zip(params, grads):
                 p -= 1.0 * g
-    assert history.loss[0] == pytest.approx(float(torch.cat(losses).mean()), rel=1e-12)
+    assert history.online_loss[0] == pytest.approx(float(torch.cat(losses).mean()), rel=1e-12)
 
 
 def test_shuffle_is_seeded_and_differs_from_the_fixed_order():

@@ -40,17 +40,22 @@ ORDERS = (False, "shared", "member")
 
 @dataclass
 class EnsembleHistory:
-    """Per-epoch, per-member record: ``loss``, ``lr`` and ``accuracy`` are (epochs, K) tensors.
+    """Per-epoch, per-member record: ``online_loss``, ``lr`` and ``accuracy`` are (epochs, K).
+
+    ``online_loss`` is each epoch's mean step loss before the step's own update
+    (as ``History.online_loss``); ``final_loss`` is each member's error on the
+    whole training set after the last epoch.
 
     They are allocated once for the whole run and filled row by row (``epochs``
     rows are filled so far): allocating fresh rows every epoch fragments the
     heap enough to grow a 10,000-member run by gigabytes.
     """
 
-    loss: torch.Tensor
+    online_loss: torch.Tensor
     lr: torch.Tensor
     accuracy: torch.Tensor | None
     diverged_at: torch.Tensor                 # (K,) epoch a member diverged, 0 = never
+    final_loss: torch.Tensor | None = None    # (K,) after the last epoch, on all the data
     epochs: int = 0                           # rows filled
     seconds: float = 0.0
     steps: int = 0                            # updates per member
@@ -63,13 +68,9 @@ class EnsembleHistory:
                    torch.zeros(members, dtype=torch.long))
 
     def stacked(self, name: str) -> torch.Tensor:
-        """The filled rows of ``loss``, ``lr`` or ``accuracy``: (epochs so far, K)."""
+        """The filled rows of ``online_loss``, ``lr`` or ``accuracy``: (epochs so far, K)."""
         values = getattr(self, name)
         return values[:self.epochs] if values is not None else torch.empty(0)
-
-    @property
-    def final_loss(self) -> torch.Tensor:
-        return self.loss[self.epochs - 1]
 
     @property
     def final_accuracy(self) -> torch.Tensor | None:
@@ -238,7 +239,11 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                 out = ensemble(inputs)                                    # (K, n, n_out)
             epoch_accuracy = hits(out, targets, coding).double().mean(dim=1).cpu()
             history.accuracy[epoch] = epoch_accuracy
-        history.loss[epoch] = epoch_loss.double()
+        history.online_loss[epoch] = epoch_loss.double()
+        if epoch + 1 == epochs:
+            with torch.no_grad():
+                out = ensemble(inputs)                                    # (K, n, n_out)
+            history.final_loss = (0.5 * (out - targets).square().sum(dim=(1, 2)) / n).double().cpu()
         history.lr[epoch] = rates
         history.epochs = epoch + 1
         history.seconds = time.perf_counter() - start

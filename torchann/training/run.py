@@ -22,6 +22,7 @@ from torch import nn
 from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
                                       check_learning_rate, check_loss_fits_output,
                                       check_positive_int, check_seed)
+from torchann.losses import get_loss
 from torchann.training.metrics import accuracy, class_coding
 
 __all__ = ["History", "EpochEnd", "TrainingRun", "TrainingDiverged", "TrainingInterrupted"]
@@ -41,9 +42,20 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 @dataclass
 class History:
-    """Per-epoch record of a run. ``accuracy`` stays empty for regression."""
+    """Per-epoch record of a run; entry e − 1 is epoch e.
+
+    ``loss`` is the net's error on the whole training set at the end of each
+    epoch, and ``initial_loss`` the untrained net's (epoch 0): the curve that
+    shows learning. ``online_loss`` is the mean of each step's loss *before*
+    its own update, as the seed's online loop sees it: it lags behind, and with
+    data in a fixed order it can rise while the net improves. ``accuracy``
+    stays empty for regression.
+    """
 
     loss: list[float] = field(default_factory=list)
+    online_loss: list[float] = field(default_factory=list)
+    initial_loss: float | None = None
+    initial_accuracy: float | None = None
     lr: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -56,10 +68,15 @@ class History:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def loss_curve(self) -> list[float]:
+        """The training-set loss from epoch 0 (the untrained net) to the last epoch."""
+        return [self.initial_loss, *self.loss] if self.initial_loss is not None else self.loss
+
 
 @dataclass
 class EpochEnd:
-    """What a callback sees after each epoch (``epoch`` counts from 1)."""
+    """What a callback sees after each epoch (``epoch`` counts from 1; a callback with an
+    ``on_start`` method is also given epoch 0, the untrained net, before training)."""
 
     epoch: int
     epochs: int
@@ -72,6 +89,7 @@ class EpochEnd:
     history: History
     val_loss: float | None = None
     val_accuracy: float | None = None
+    online_loss: float | None = None  # the epoch's mean loss before each step's update
     run: "TrainingRun | None" = None
 
 
@@ -104,6 +122,7 @@ class TrainingRun:
         self.coding = class_coding(self.targets) if track_accuracy else None
         self.params = [p for p in model.parameters() if p.requires_grad]
         check_loss_fits_output(loss, model)
+        self.error_of = get_loss(loss)
         self.settings = {"lr": self.lr, "anneal": self.anneal, "batch_size": self.batch_size,
                          "shuffle": shuffle, "seed": check_seed(seed), "engine": engine,
                          "loss": loss, "track_accuracy": bool(track_accuracy)}
@@ -121,11 +140,21 @@ class TrainingRun:
     # --- the loop's helpers ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Before the first step: callbacks check what they need (a writable checkpoint path)."""
+        """Before the first step: callbacks check what they need (a writable checkpoint path),
+        and a new run measures its untrained net, which ``on_start`` callbacks see as epoch 0."""
         self._call("on_fit_start")
         for key, cb in self._keyed_callbacks():  # a resumed run's callbacks go on from there
             if self._callback_states is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(self._callback_states.get(key))
+        if self._callback_states is None:
+            history = self.history
+            history.initial_loss, history.initial_accuracy = self.measure()
+            state = EpochEnd(0, self.epochs, history.initial_loss, self.lr,
+                             history.initial_accuracy, self.model, self.inputs, self.targets,
+                             history, run=self)
+            for cb in self.callbacks:
+                if hasattr(cb, "on_start"):
+                    cb.on_start(state)
 
     def batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Start the current epoch: draw its order, return the batches still to do in it."""
@@ -155,25 +184,34 @@ class TrainingRun:
         self._call("on_interrupt")
         raise TrainingInterrupted(self.epoch + 1, self.step, len(self.batch_sizes))
 
+    def measure(self) -> tuple[float, float | None]:
+        """(loss, accuracy) of the net as it is now, on the whole training set."""
+        with torch.no_grad():
+            outputs = self.model(self.inputs)
+            loss = float(self.error_of(outputs, self.targets))
+            acc = None if self.coding is None else accuracy(outputs, self.targets, self.coding)
+        return loss, acc
+
     def end_epoch(self, lr: float) -> EpochEnd:
         """Record the finished epoch (or roll it back if it diverged) and run the callbacks."""
-        loss = float((torch.stack(self.losses) * self.batch_sizes).sum() / self.n)  # the per-observation mean
-        if not (math.isfinite(loss) and self._params_finite()):
+        online = float((torch.stack(self.losses) * self.batch_sizes).sum() / self.n)  # per-observation mean
+        if not (math.isfinite(online) and self._params_finite()):
+            self._roll_back(online, lr)
+        loss, acc = self.measure()
+        if not math.isfinite(loss):
             self._roll_back(loss, lr)
         history = self.history
         history.steps += self.step - self._resume_step
-        acc = None
-        if self.coding is not None:
-            with torch.no_grad():
-                acc = accuracy(self.model(self.inputs), self.targets, self.coding)
+        if acc is not None:
             history.accuracy.append(acc)
         history.loss.append(loss)
+        history.online_loss.append(online)
         history.lr.append(lr)
         history.seconds = time.perf_counter() - self._clock
         self.epoch, self.losses = self.epoch + 1, []
         self.order_state = self.generator.get_state()
         state = EpochEnd(self.epoch, self.epochs, loss, lr, acc, self.model, self.inputs,
-                         self.targets, history, run=self)
+                         self.targets, history, online_loss=online, run=self)
         for cb in self.callbacks:
             cb(state)
         return state

@@ -1,10 +1,14 @@
-"""Watching a network learn: snapshots during ``fit``, an animated GIF afterwards.
+"""Watching a network learn: snapshots during ``fit``, frames chosen where the picture changes.
 
-:class:`Snapshots` is a ``fit`` callback that copies the parameters and the
-loss curve every ``every`` epochs -- a few small tensors, so training speed is
-unaffected. :func:`save_gif` then replays them through a ``draw(figure, state)``
-function (the same one that draws the final PNG) with matplotlib's animation
-module and its Pillow writer.
+:class:`Snapshots` is a ``fit`` callback that keeps the parameters of the
+untrained net (epoch 0) and of every epoch after it, with how far the net's
+outputs on the training data moved since the epoch before -- a few small
+tensors, so training speed is unaffected. :func:`choose_frames` then picks
+frames evenly along that movement rather than evenly in time: a net that
+learns XOR in 20 epochs of 300 gets most of its frames in those 20, where
+there is something to see. :func:`render_frames` replays the chosen frames
+through a ``draw(figure, state)`` function (the one that draws the final
+PNG), for TensorBoard images; :func:`save_gif` makes them an animated GIF.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
+import numpy as np
 import torch
 from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -21,64 +26,112 @@ from matplotlib.figure import Figure
 
 from torchann.train import EpochEnd, History
 
-__all__ = ["Frame", "Snapshots", "save_gif"]
+__all__ = ["Frame", "Snapshots", "choose_frames", "render_frames", "save_gif"]
+
+Draw = Callable[..., None]
 
 
 @dataclass(frozen=True)
 class Frame:
     epoch: int
     parameters: list[torch.Tensor]
-    loss: list[float]
-    accuracy: list[float]
-    lr: float
+    change: float  # mean |Δ output| on the training data since the previous frame
 
 
 class Snapshots:
-    """Record a :class:`Frame` at epoch 1, every ``every`` epochs, and at the last epoch."""
+    """Keep a :class:`Frame` of epoch 0 and of every epoch (of about 1,000 spread over long runs)."""
 
-    def __init__(self, every: int):
-        if every < 1:
-            raise ValueError(f"snapshot interval must be at least 1 epoch, got {every}")
-        self.every = every
+    def __init__(self, epochs: int):
+        self.stride = max(1, -(-epochs // 1000))
         self.frames: list[Frame] = []
+        self._outputs = None
+
+    def on_start(self, state: EpochEnd) -> None:
+        self._keep(state)
 
     def __call__(self, state: EpochEnd) -> None:
-        if state.epoch == 1 or state.epoch % self.every == 0 or state.epoch == state.epochs:
-            params = [p.detach().clone() for p in state.model.parameters()]
-            self.frames.append(Frame(state.epoch, params, list(state.history.loss),
-                                     list(state.history.accuracy), state.lr))
+        if state.epoch % self.stride == 0 or state.epoch == state.epochs:
+            self._keep(state)
+
+    @torch.no_grad()
+    def _keep(self, state: EpochEnd) -> None:
+        outputs = state.model(state.inputs)
+        change = 0.0 if self._outputs is None else float((outputs - self._outputs).abs().mean())
+        self._outputs = outputs
+        params = [p.detach().clone() for p in state.model.parameters()]
+        self.frames.append(Frame(state.epoch, params, change))
+
+
+def choose_frames(frames: list[Frame], count: int) -> list[Frame]:
+    """About ``count`` frames, evenly spaced in accumulated output change; first and last kept."""
+    if len(frames) <= count:
+        return list(frames)
+    travelled = np.cumsum([frame.change for frame in frames])
+    if travelled[-1] <= 0:  # nothing moved: fall back to evenly in time
+        picks = np.linspace(0, len(frames) - 1, count).round().astype(int)
+    else:
+        targets = np.linspace(0, travelled[-1], count)
+        picks = np.searchsorted(travelled, targets).clip(0, len(frames) - 1)
+    return [frames[i] for i in sorted({0, *picks.tolist(), len(frames) - 1})]
+
+
+def _history_at(history: History, epoch: int) -> History:
+    return History(loss=history.loss[:epoch], online_loss=history.online_loss[:epoch],
+                   initial_loss=history.initial_loss, accuracy=history.accuracy[:epoch],
+                   lr=history.lr[:epoch])
+
+
+class _Replay:
+    """Draws any frame of a run into one figure, on a copy of the model."""
+
+    def __init__(self, model, inputs, targets, history: History, epochs: int, draw: Draw,
+                 figure: Figure, title: str | None):
+        self.model, self.inputs, self.targets = copy.deepcopy(model), inputs, targets
+        self.history, self.epochs, self.draw, self.figure, self.title = (
+            history, epochs, draw, figure, title)
+        curve = history.loss_curve()
+        self.top = max(curve) if curve else 1.0  # every frame shares the loss axis
+
+    def __call__(self, frame: Frame) -> None:
+        with torch.no_grad():
+            for p, value in zip(self.model.parameters(), frame.parameters):
+                p.copy_(value)
+        past = _history_at(self.history, frame.epoch)
+        loss = past.loss[-1] if past.loss else self.history.initial_loss
+        accuracy = past.accuracy[-1] if past.accuracy else self.history.initial_accuracy
+        lr = past.lr[-1] if past.lr else float("nan")
+        state = EpochEnd(frame.epoch, self.epochs, loss, lr, accuracy, self.model, self.inputs,
+                         self.targets, past)
+        self.figure.clear()
+        self.draw(self.figure, state, loss_ylim=(0.0, self.top * 1.05))
+        if self.title:
+            self.figure.suptitle(self.title)
+
+
+def render_frames(frames: list[Frame], model: torch.nn.Module, inputs: torch.Tensor,
+                  targets: torch.Tensor, history: History, epochs: int, draw: Draw, figure: Figure,
+                  title: str | None = None) -> Iterator[Frame]:
+    """Draw each frame into ``figure`` in turn, yielding it once drawn (for TensorBoard images)."""
+    replay = _Replay(model, inputs, targets, history, epochs, draw, figure, title)
+    for frame in frames:
+        replay(frame)
+        yield frame
 
 
 def save_gif(path: str | Path, frames: list[Frame], model: torch.nn.Module, inputs: torch.Tensor,
-             targets: torch.Tensor, epochs: int, draw: Callable[[Figure, EpochEnd], None], *,
-             figsize: tuple[float, float], title: str | None = None, fps: int = 8,
-             dpi: int = 60) -> Path:
-    """Render ``frames`` into an animated GIF at ``path``; the last frame is held a moment."""
+             targets: torch.Tensor, history: History, epochs: int, draw: Draw, *,
+             figsize: tuple[float, float], title: str | None = None, fps: int = 6,
+             dpi: int = 96) -> Path:
+    """Render ``frames`` into an animated GIF (at least 900 px wide at the default size);
+    the last frame is held about a second."""
     if not frames:
         raise ValueError("no frames to animate")
     path = Path(path)
-    replay = copy.deepcopy(model)
     figure = Figure(figsize=figsize)
     FigureCanvasAgg(figure)
-    top = max(max(frame.loss) for frame in frames)
-    hold = max(1, fps)  # about one second on the final frame
-    order = list(range(len(frames))) + [len(frames) - 1] * hold
-
-    def show(index: int):
-        frame = frames[order[index]]
-        with torch.no_grad():
-            for p, value in zip(replay.parameters(), frame.parameters):
-                p.copy_(value)
-        history = History(loss=frame.loss, lr=[frame.lr], accuracy=frame.accuracy)
-        state = EpochEnd(frame.epoch, epochs, frame.loss[-1], frame.lr,
-                         frame.accuracy[-1] if frame.accuracy else None, replay, inputs, targets,
-                         history)
-        figure.clear()
-        draw(figure, state, loss_ylim=(0.0, top * 1.05))
-        if title:
-            figure.suptitle(title)
-        return []
-
-    animation = FuncAnimation(figure, show, frames=len(order), blit=False, repeat=False)
+    replay = _Replay(model, inputs, targets, history, epochs, draw, figure, title)
+    order = list(range(len(frames))) + [len(frames) - 1] * max(1, fps)
+    animation = FuncAnimation(figure, lambda i: replay(frames[order[i]]) or [],
+                              frames=len(order), blit=False, repeat=False)
     animation.save(str(path), writer=PillowWriter(fps=fps), dpi=dpi)
     return path

@@ -88,24 +88,27 @@ def plot_decision_region(ax, model: nn.Module, inputs: torch.Tensor, targets: to
 def plot_loss_curve(ax, losses: Sequence[float], *, epochs: int | None = None,
                     ylim: tuple[float, float] | None = None,
                     ylabel: str = "mean of E = ½(a − t)²",
-                    val_losses: Sequence[float] | None = None) -> None:
-    """The per-epoch training loss, like the right-hand panel of the seed's figures.
+                    val_losses: Sequence[float] | None = None, first_epoch: int = 0) -> None:
+    """The training loss per epoch, like the right-hand panel of the seed's figures.
 
-    With ``val_losses`` the validation loss is drawn over it, with a legend.
+    ``losses`` is the net's error on the whole training set, starting at
+    ``first_epoch`` (0: the untrained net; see ``History.loss_curve``). With
+    ``val_losses`` (from epoch 1) the validation loss is drawn over it.
     """
-    ax.plot(range(1, len(losses) + 1), losses, color="tab:blue", linewidth=1.8, label="train")
+    ax.plot(range(first_epoch, first_epoch + len(losses)), losses, color="tab:blue",
+            linewidth=1.8, label="train")
     if val_losses is not None:
         ax.plot(range(1, len(val_losses) + 1), val_losses, color="tab:orange", linewidth=1.8,
                 label="validation")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     if epochs:
-        ax.set_xlim(1, max(epochs, 2))
+        ax.set_xlim(first_epoch, max(epochs, first_epoch + 1))
     if ylim:
         ax.set_ylim(*ylim)
     ax.grid(True, alpha=0.3)
     if val_losses is None:
-        ax.set_title("training error")
+        ax.set_title("training error (whole training set, end of each epoch)", fontsize=10)
     else:
         ax.legend()
         ax.set_title("training and validation loss")

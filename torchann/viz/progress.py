@@ -11,7 +11,7 @@ __all__ = ["ProgressPrinter", "format_progress", "every_k_epochs"]
 
 
 def format_progress(state: EpochEnd) -> str:
-    """e.g. ``epoch 120/300  loss 0.0132  acc 1.000  lr 2``."""
+    """e.g. ``epoch 120/300  loss 0.0132  acc 1.000  lr 2``: the whole training set's loss."""
     width = len(str(state.epochs))
     line = f"epoch {state.epoch:>{width}}/{state.epochs}  loss {state.loss:.4f}"
     if state.accuracy is not None:
@@ -25,7 +25,8 @@ def every_k_epochs(epochs: int, lines: int = 10) -> int:
 
 
 class ProgressPrinter:
-    """Print :func:`format_progress` every ``every`` epochs and at the last epoch."""
+    """Print :func:`format_progress` before training, at epoch 1, every ``every`` epochs
+    and at the last epoch."""
 
     def __init__(self, every: int, stream: TextIO | None = None,
                  formatter: Callable[[EpochEnd], str] = format_progress):
@@ -35,4 +36,8 @@ class ProgressPrinter:
 
     def __call__(self, state: EpochEnd) -> None:
         if state.epoch % self.every == 0 or state.epoch == state.epochs or state.epoch == 1:
-            print(self.formatter(state), file=self.stream or sys.stdout, flush=True)
+            self.on_start(state)
+
+    def on_start(self, state: EpochEnd) -> None:
+        """Epoch 0: the untrained net's line."""
+        print(self.formatter(state), file=self.stream or sys.stdout, flush=True)

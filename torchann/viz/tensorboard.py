@@ -1,8 +1,9 @@
 """TensorBoard glue: a ``fit`` callback that writes scalars, histograms and images.
 
 No training logic lives here. Tags are stable and slash-separated so runs
-compare in one chart: ``train/loss``, ``train/lr``, ``train/accuracy``,
-``weights/<param>``, ``gradients/<param>``; with validation data also
+compare in one chart: ``train/loss`` (the whole training set, from epoch 0),
+``train/online_loss`` (the epoch's mean before each update), ``train/lr``,
+``train/accuracy``, ``weights/<param>``, ``gradients/<param>``; with validation data also
 ``val/loss`` and ``val/accuracy``, drawn over their training twins in one
 chart each on the CUSTOM SCALARS tab ("learning curves"), where a gap between
 them is overfitting you can see.
@@ -10,9 +11,7 @@ them is overfitting you can see.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -39,33 +38,33 @@ def figure_to_array(figure: Figure, dpi: float | None = None) -> np.ndarray:
 class TensorBoardLogger:
     """Log each epoch of ``fit`` to ``log_dir``.
 
-    Every epoch: ``train/loss``, ``train/lr`` and (for classification)
-    ``train/accuracy``. Every ``histogram_every`` epochs (and the last):
+    Before training (epoch 0) and every epoch: ``train/loss`` and (for
+    classification) ``train/accuracy``; every epoch also ``train/online_loss``
+    and ``train/lr``. Every ``histogram_every`` epochs (and the first and last):
     histograms of each parameter and of its full-batch gradient at that point.
-    If ``figure_fn(state)`` is given, every ``image_every`` epochs (and the
-    last) its figure is logged under ``image_tag`` -- render sparingly, a
-    figure costs far more than a training epoch on the seed's toy problems.
+    Figures are added with :meth:`add_figure`.
     """
 
-    def __init__(self, log_dir: str | Path, *, histogram_every: int = 10, image_every: int = 0,
-                 figure_fn: Callable[[EpochEnd], Figure] | None = None,
-                 image_tag: str = "learning", purge_step: int | None = None,
-                 loss: str = "squared"):
+    def __init__(self, log_dir: str | Path, *, histogram_every: int = 10,
+                 purge_step: int | None = None, loss: str = "squared"):
         self.log_dir = Path(log_dir)
         # purge_step: when a run resumes from a checkpoint, TensorBoard drops events
         # that earlier sessions logged at or after this step, so nothing appears twice.
         self.writer = SummaryWriter(log_dir=str(self.log_dir), purge_step=purge_step)
         self.histogram_every = histogram_every
-        self.image_every = image_every
-        self.figure_fn = figure_fn
-        self.image_tag = image_tag
-        self.image_seconds = 0.0  # time spent rendering and writing images
         self.loss = get_loss(loss)  # the training loss, for the gradient histograms
         self._curves_laid_out = False
+
+    def on_start(self, state: EpochEnd) -> None:
+        """Epoch 0, the untrained net: the first point of every training curve."""
+        self.writer.add_scalar("train/loss", state.loss, 0)
+        if state.accuracy is not None:
+            self.writer.add_scalar("train/accuracy", state.accuracy, 0)
 
     def __call__(self, state: EpochEnd) -> None:
         w, step = self.writer, state.epoch
         w.add_scalar("train/loss", state.loss, step)
+        w.add_scalar("train/online_loss", state.online_loss, step)
         w.add_scalar("train/lr", state.lr, step)
         if state.accuracy is not None:
             w.add_scalar("train/accuracy", state.accuracy, step)
@@ -78,10 +77,6 @@ class TensorBoardLogger:
         last = state.epoch == state.epochs
         if self.histogram_every and (step % self.histogram_every == 0 or last or step == 1):
             self._log_histograms(state)
-        if self.figure_fn is not None and self.image_every and (step % self.image_every == 0 or last):
-            start = time.perf_counter()
-            self.add_figure(self.image_tag, self.figure_fn(state), step)
-            self.image_seconds += time.perf_counter() - start
 
     def _lay_out_learning_curves(self, with_accuracy: bool) -> None:
         """Tell TensorBoard to draw train/ and val/ of each metric in one chart (once per run)."""
