@@ -23,6 +23,9 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from torchann.viz.animation import Snapshots, choose_frames, render_frames, save_gif  # noqa: E402
+from torchann.viz.neurons import (draw_hidden_units, hidden_units_figure,  # noqa: E402
+                                  supports_hidden_units)
+from torchann.viz.neurons import figure_size as neuron_figure_size  # noqa: E402
 from torchann.viz.progress import ProgressPrinter, every_k_epochs  # noqa: E402
 from torchann.training.checks import resolve_device  # noqa: E402
 from torchann.viz.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
@@ -366,13 +369,20 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         figure = figure_of(final)
         figure_path = run_dir / "figure.png"
         if resume is not None:  # a finished run extended: keep what it had written
-            for name in ("figure.png", "summary.json", "weights.json", "learning.gif"):
+            for name in ("figure.png", "summary.json", "weights.json", "learning.gif",
+                         "hidden_units.png", "hidden_units.gif"):
                 _keep_previous(run_dir / name, resume["epoch"])
         figure.savefig(figure_path, dpi=100)
+        units = None
+        if supports_hidden_units(model):  # one panel per hidden unit (torchann/viz/neurons.py)
+            units = hidden_units_figure(final, title)
+            units.savefig(run_dir / "hidden_units.png", dpi=100)
         files_weights = export_weights(model, run_dir / "weights.json")
         timing["figure"] = time.perf_counter() - start
         files = {"figure": str(figure_path), "weights": str(files_weights),
                  "checkpoint": str(checkpoint)}
+        if units is not None:
+            files["hidden_units"] = str(run_dir / "hidden_units.png")
         results = measure(model) if measure is not None else {}
         if logger is not None and config.images and snapshots.frames:
             start = time.perf_counter()
@@ -389,6 +399,12 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                            config.epochs, draw, figsize=TRAINING_FIGSIZE, title=title)
             timing["animation"] = time.perf_counter() - start
             files["animation"] = str(gif)
+            if units is not None:
+                files["hidden_units_animation"] = str(save_gif(
+                    run_dir / "hidden_units.gif", frames, model, inputs, targets, history,
+                    config.epochs, draw_hidden_units, figsize=neuron_figure_size(model),
+                    title=title))
+            timing["animation"] = time.perf_counter() - start
             say(f"saved {gif} ({len(frames)} frames, epochs {frames[0].epoch} to "
                 f"{frames[-1].epoch})")
         summary = {
@@ -413,6 +429,8 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         if logger is not None:
             start = time.perf_counter()
             logger.add_figure(f"{experiment}/final", figure, summary["epochs"])
+            if units is not None:
+                logger.add_figure(f"{experiment}/hidden_units", units, summary["epochs"])
             metrics = {"hparam/final_loss": summary["final_loss"]}
             if summary["accuracy"] is not None:
                 metrics["hparam/accuracy"] = summary["accuracy"]

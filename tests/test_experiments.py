@@ -45,6 +45,11 @@ def test_short_training_runs_write_png_summary_events_and_images(logdir, name, m
     steps = [e.step for e in events.Images(f"{name}/learning")]
     assert steps[0] == 0 and len(steps) > 1  # the picture evolves in the Images tab, from the start
     assert f"{name}/final" in events.Tags()["images"]
+    has_hidden_layer = not name.startswith("logic")  # the single-layer nets have no hidden units
+    assert (f"{name}/hidden_units" in events.Tags()["images"]) == has_hidden_layer
+    assert ("hidden_units" in saved) == has_hidden_layer
+    if has_hidden_layer:
+        assert Path(saved["hidden_units"]).read_bytes()[:8] == PNG
     assert set(saved["timing_seconds"]) >= {"training", "figure", "tensorboard_images"}
 
 
