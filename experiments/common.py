@@ -333,7 +333,11 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     timing = {}
     try:
         if logger is not None:
-            logger.add_text("config", "\n".join(f"    {k} = {v}" for k, v in asdict(config).items()))
+            settings = {"architecture": model.architecture(), **asdict(config),
+                        **(extra or {}).get("data", {})}
+            if not supports_hidden_units(model) and len(model.layers) == 1:
+                settings.pop("hidden")  # a single-layer net has no hidden units to count
+            logger.add_text("config", "\n".join(f"    {k} = {v}" for k, v in settings.items()))
         start = time.perf_counter()
         command = command or f"python -m experiments.{experiment.split('-')[0]}"
         checkpoint = run_dir / "checkpoint.pt"
@@ -390,7 +394,7 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
             for frame in render_frames(choose_frames(snapshots.frames, config.images), model,
                                        inputs, targets, history, config.epochs, draw, canvas,
                                        title):
-                logger.add_figure(f"{experiment}/learning", canvas, frame.epoch)
+                logger.add_figure("views/learning", canvas, frame.epoch)
             timing["tensorboard_images"] = time.perf_counter() - start
         if config.animate and snapshots.frames:
             start = time.perf_counter()
@@ -428,18 +432,20 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         }
         if logger is not None:
             start = time.perf_counter()
-            logger.add_figure(f"{experiment}/final", figure, summary["epochs"])
+            logger.add_figure("views/final", figure, summary["epochs"])
             if units is not None:
-                logger.add_figure(f"{experiment}/hidden_units", units, summary["epochs"])
-            metrics = {"hparam/final_loss": summary["final_loss"]}
+                logger.add_figure("views/hidden_units", units, summary["epochs"])
+            metrics = {"trained/final_loss": summary["final_loss"]}
             if summary["accuracy"] is not None:
-                metrics["hparam/accuracy"] = summary["accuracy"]
+                metrics["trained/accuracy"] = summary["accuracy"]
             for key, value in results.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    metrics[f"hparam/{key}"] = value
-            logger.add_hparams({k: v for k, v in asdict(config).items()
-                                if k in ("epochs", "lr", "anneal", "hidden", "batch_size", "seed",
-                                         "dtype")}, metrics)
+                    metrics[f"trained/{key}"] = value
+            knobs = ("architecture", "epochs", "lr", "anneal", "hidden", "batch_size", "seed",
+                     "dtype", *(extra or {}).get("data", {}))
+            logger.add_hparams({k: v for k, v in settings.items() if k in knobs}, metrics)
+            logger.add_text("results", "\n".join(
+                f"    {k.removeprefix('trained/')} = {v:.6g}" for k, v in metrics.items()))
             timing["tensorboard_final"] = time.perf_counter() - start
         write_json(run_dir / "summary.json", summary)
     finally:

@@ -91,7 +91,7 @@ def main(argv=None) -> dict:
             from torchann.viz.tensorboard import TensorBoardLogger
             with TensorBoardLogger(run_dir) as logger:
                 for stem, figure in figures.items():
-                    logger.add_figure(f"digits/{stem}", figure, config.epochs)
+                    logger.add_figure(f"views/{stem}", figure, config.epochs)
         return {"test_accuracy": test_accuracy, "test_errors": int((predicted != truth).sum())}
 
     summary = train_and_record(

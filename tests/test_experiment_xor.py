@@ -43,9 +43,9 @@ def test_short_run_writes_figure_summary_and_tensorboard_events(logdir):
     assert losses == pytest.approx([history["initial_loss"], *history["loss"]], rel=1e-6)
     online = [e.value for e in events.Scalars("train/online_loss")]
     assert online == pytest.approx(history["online_loss"], rel=1e-6)
-    assert "xor/final" in tags["images"]
+    assert "views/final" in tags["images"]
     assert "weights/hidden.weight" in tags["histograms"]
-    assert "gradients/output.bias" in tags["histograms"]
+    assert "weight_gradients/output.bias" in tags["histograms"]
     # hparams live in the run's own folder, not in a child folder
     assert [p for p in run_dir.iterdir() if p.is_dir()] == []
 
@@ -80,7 +80,7 @@ def test_images_show_learning_from_epoch_0_where_the_picture_changes(logdir):
     summary = run_xor(logdir, "--epochs", "60", "--images", "6")
     events = EventAccumulator(summary["run_dir"], size_guidance={"images": 0})
     events.Reload()
-    steps = [e.step for e in events.Images("xor/learning")]
+    steps = [e.step for e in events.Images("views/learning")]
     assert steps[0] == 0 and steps[-1] == 60 and steps == sorted(set(steps)) and len(steps) <= 7
     # XOR changes most in its first 30 epochs: that is where most pictures are
     assert sum(step <= 30 for step in steps) > len(steps) / 2

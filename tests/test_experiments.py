@@ -42,11 +42,11 @@ def test_short_training_runs_write_png_summary_events_and_images(logdir, name, m
     saved, events = assert_run_files(logdir / name / "t", "train/loss")
     assert saved["epochs"] == int(flags[flags.index("--epochs") + 1])
     assert saved["history"]["loss"] == summary["history"]["loss"]
-    steps = [e.step for e in events.Images(f"{name}/learning")]
+    steps = [e.step for e in events.Images("views/learning")]
     assert steps[0] == 0 and len(steps) > 1  # the picture evolves in the Images tab, from the start
-    assert f"{name}/final" in events.Tags()["images"]
+    assert "views/final" in events.Tags()["images"]
     has_hidden_layer = not name.startswith("logic")  # the single-layer nets have no hidden units
-    assert (f"{name}/hidden_units" in events.Tags()["images"]) == has_hidden_layer
+    assert ("views/hidden_units" in events.Tags()["images"]) == has_hidden_layer
     assert ("hidden_units" in saved) == has_hidden_layer
     if has_hidden_layer:
         assert Path(saved["hidden_units"]).read_bytes()[:8] == PNG
@@ -238,3 +238,19 @@ def test_regression_default_seed_fits_both_targets(logdir):
     for target in ("sin", "abs"):
         summary = _full(regression, ["--target", target], logdir, 1)
         assert summary["fit_success"], (target, summary["fit_mse"])
+
+
+def test_tensorboard_text_holds_the_real_settings_and_the_final_results(logdir):
+    summary = logic.main(["--gate", "or", "--epochs", "3", "--logdir", str(logdir), "--quiet",
+                          "--run-name", "t"])
+    events = EventAccumulator(str(logdir / "logic-or" / "t"), size_guidance={"tensors": 0})
+    events.Reload()
+
+    def text(tag):
+        return events.Tensors(f"{tag}/text_summary")[0].tensor_proto.string_val[0].decode()
+
+    config = text("config")
+    assert "architecture = 2 -> 1 sigmoid" in config and "gate = or" in config
+    assert "noise = 0.15" in config and "repeats = 30" in config
+    assert "hidden =" not in config  # a single-layer net has no hidden units
+    assert f"final_loss = {summary['final_loss']:.6g}" in text("results")

@@ -29,7 +29,7 @@ def test_digits_short_run_writes_everything(logdir):
     events = EventAccumulator(str(run), size_guidance={"images": 0, "scalars": 0})
     events.Reload()
     assert {"train/loss", "val/loss", "val/accuracy"} <= set(events.Tags()["scalars"])
-    assert {"digits/misclassified", "digits/first_layer_weights"} <= set(events.Tags()["images"])
+    assert {"views/misclassified", "views/first_layer_weights"} <= set(events.Tags()["images"])
     # train and val curves share one chart on the CUSTOM SCALARS tab
     from tensorboard.plugins.custom_scalar import layout_pb2
     layout = layout_pb2.Layout()

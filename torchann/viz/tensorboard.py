@@ -3,10 +3,15 @@
 No training logic lives here. Tags are stable and slash-separated so runs
 compare in one chart: ``train/loss`` (the whole training set, from epoch 0),
 ``train/online_loss`` (the epoch's mean before each update), ``train/lr``,
-``train/accuracy``, ``weights/<param>``, ``gradients/<param>``; with validation data also
+``train/accuracy``, ``weights/<param>``, ``weight_gradients/<param>``; with validation data also
 ``val/loss`` and ``val/accuracy``, drawn over their training twins in one
 chart each on the CUSTOM SCALARS tab ("learning curves"), where a gap between
 them is overfitting you can see.
+
+TensorBoard's Time Series page lists tag groups alphabetically and opens the
+first ones, so every other group is named to sort after ``train``: pictures
+under ``views/``, histograms under ``weights/`` and ``weight_gradients/``, and
+an experiment's final numbers (for the HPARAMS tab) under ``trained/``.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ class TensorBoardLogger:
         loss = self.loss(state.model(state.inputs), state.targets)
         grads = torch.autograd.grad(loss, [p for _, p in named])
         for (name, p), g in zip(named, grads):
-            for tag, values in ((f"weights/{name}", p), (f"gradients/{name}", g)):
+            for tag, values in ((f"weights/{name}", p), (f"weight_gradients/{name}", g)):
                 values = values.detach().cpu().flatten()
                 values = values[torch.isfinite(values)]  # a histogram cannot bin NaN or inf
                 if not values.numel():
