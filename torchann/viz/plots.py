@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
 from torch import nn
 
 __all__ = [
@@ -37,7 +38,7 @@ def _two_panels(figure: Figure):
     """
     left, right = figure.subplots(1, 2)
     if figure.get_layout_engine() is None:
-        figure.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.86, wspace=0.3)
+        figure.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.86, wspace=0.3)
     return left, right
 
 
@@ -72,9 +73,11 @@ def plot_decision_region(ax, model: nn.Module, inputs: torch.Tensor, targets: to
         ax.contour(xx, yy, out, levels=[0.5], colors="k", linewidths=1.5)
     points = inputs.detach().cpu().double().numpy()
     labels = targets.detach().cpu().double().numpy()[:, 0] > 0.5
-    ax.scatter(points[~labels, 0], points[~labels, 1], s=18, c="black", label="class 0")
+    ax.scatter(points[~labels, 0], points[~labels, 1], s=18, c="black", label="target 0")
     ax.scatter(points[labels, 0], points[labels, 1], s=18, c="white", edgecolors="black",
-               linewidths=0.6, label="class 1")
+               linewidths=0.6, label="target 1")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8,
+              frameon=False, handletextpad=0.2)
     ax.set_xlim(*extent)
     ax.set_ylim(*extent)
     ax.set_aspect("equal")
@@ -123,6 +126,8 @@ def draw_classification(figure: Figure, model: nn.Module, inputs: torch.Tensor,
     left, right = _two_panels(figure)
     filled = plot_decision_region(left, model, inputs, targets, extent=extent,
                                   title=f"epoch {epoch}")
+    if figure.get_layout_engine() is None:
+        figure.subplots_adjust(bottom=0.2)
     figure.colorbar(filled, ax=left, label="network output", shrink=0.85, ticks=[0, 0.5, 1])
     plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim)
     if title:
@@ -173,7 +178,11 @@ def draw_regression(figure: Figure, model: nn.Module, inputs: torch.Tensor, targ
     left.set_ylim(low, max(5.0, float(targets.max()) + 0.5))
     left.set_xlabel("x")
     left.set_title(f"epoch {epoch}")
-    left.legend(loc="lower left", fontsize=8)
+    # Below the axes: inside, the legend would cover the hidden units' curves.
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=8,
+                frameon=False)
+    if figure.get_layout_engine() is None:
+        figure.subplots_adjust(bottom=0.27)
     left.grid(True, alpha=0.3)
     plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim)
     if title:
@@ -203,12 +212,17 @@ def activations_figure(z: np.ndarray, values: dict[str, np.ndarray],
     figure = Figure(figsize=(11, 4.8), layout="constrained")
     left, right = figure.subplots(1, 2)
     colours = {name: f"C{i}" for i, name in enumerate(values)}  # matplotlib's colour cycle
+    # Dashed lines for the ones that coincide with another on part of the axis
+    # (identity with relu for z > 0, and their derivatives).
+    styles = {"identity": (0, (5, 3))}
     for name, g in values.items():
-        left.plot(z, g, color=colours.get(name), linewidth=2, label=f"$g_{{{name}}}(z)$")
+        left.plot(z, g, color=colours.get(name), linewidth=2, linestyle=styles.get(name, "-"),
+                  zorder=3 if name in styles else 2, label=f"$g_{{{name}}}(z)$")
     for name, d in derivatives.items():
         colour = colours.get(name)
         right.plot(z, analytic[name], color=colour, linewidth=7, alpha=0.2)
-        right.plot(z, d, color=colour, linewidth=1.8, label=f"$g'_{{{name}}}(z)$")
+        right.plot(z, d, color=colour, linewidth=1.8, linestyle=styles.get(name, "-"),
+                   zorder=3 if name in styles else 2, label=f"$g'_{{{name}}}(z)$")
     left.set_ylim(-1.1, 1.6)
     right.set_ylim(-0.5, 1.1)
     left.set_title("activation functions")
@@ -218,7 +232,8 @@ def activations_figure(z: np.ndarray, values: dict[str, np.ndarray],
         ax.set_xlabel("z")
         ax.grid(True, alpha=0.3)
         ax.set_box_aspect(1)
-        ax.legend(loc="upper left", fontsize=9)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9,
+                  frameon=False)
     return figure
 
 
@@ -286,7 +301,14 @@ def success_rate_figure(panels: dict[str, dict[str, tuple[Sequence[float], Seque
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, (xlabel, curves) in zip(axes, panels.items()):
         for task, (xs, rates) in curves.items():
-            ax.plot(list(xs), [100 * r for r in rates], marker="o", linewidth=2, label=task)
+            xs = list(xs)
+            # Two settings (annealing on/off) are a comparison, not a trend: no line between.
+            ax.plot(xs, [100 * r for r in rates], marker="o", linewidth=2 if len(xs) > 2 else 0,
+                    markersize=7, label=task)
+            if all(float(x).is_integer() for x in xs):
+                ax.set_xticks(sorted(set(xs)))
+            elif len(xs) <= 2:
+                ax.set_xticks(sorted(set(xs)), [f"{x:g}" for x in sorted(set(xs))])
         ax.set_xlabel(xlabel)
         ax.set_ylabel("restarts that succeed (%)")
         ax.set_ylim(-3, 103)
@@ -310,6 +332,11 @@ def loss_histogram_figure(final_losses: dict[str, Sequence[float]],
             bins = np.logspace(np.log10(values.min()), np.log10(values.max()) + 1e-9, 40)
             ax.hist(values, bins=bins, color="tab:blue", alpha=0.85)
         ax.set_xscale("log")
+        # Ticks at 1, 2 and 5 per decade, and no minor labels: those overprint each other.
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.tick_params(axis="x", labelsize=8)
         ax.set_xlabel("final training loss (log scale)")
         ax.set_ylabel("restarts")
         ax.set_title(f"{task}: {len(losses)} restarts")
