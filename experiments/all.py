@@ -23,7 +23,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from experiments import activations, error_surface, logic, regression, ring, xor
-from experiments.common import positive_float
+from experiments.common import HelpFormatter, positive_float
 from torchann.runs.folders import make_folder, new_run_dir
 
 # (file stem, module, flags): the seed's figures in the blog's order.
@@ -45,7 +45,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "figures"
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m experiments.all",
                                      description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--out", default=None,
                         help="a new folder for the figures (default: runs/figures/<start time>)")
     parser.add_argument("--animate", action="store_true",

@@ -64,6 +64,16 @@ class TrainingConfig:
         return DTYPES[self.dtype]
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, except where it would mislead: an on/off switch
+    ("--no-tensorboard (default: True)") or a flag whose help already says it."""
+
+    def _get_help_string(self, action):
+        if isinstance(action.default, bool) or action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def int_at_least(minimum: int) -> Callable[[str], int]:
     """An argparse ``type``: a whole number >= ``minimum``, or a usage error saying so."""
     def parse(text: str) -> int:
@@ -124,7 +134,7 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
                     hidden: int = 3) -> argparse.ArgumentParser:
     """An argparse parser with the flags shared by every training experiment."""
     parser = argparse.ArgumentParser(prog=prog, description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int, default=epochs, help="passes through the data")
     train.add_argument("--lr", type=positive_float, default=lr, help="initial learning rate η")
@@ -502,7 +512,7 @@ def run_classification(experiment, parser: argparse.ArgumentParser, argv, *, mak
 def output_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A parser with only the output flags, for experiments that do not run ``fit``."""
     parser = argparse.ArgumentParser(prog=prog, description=description,
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     add_output_flags(parser)
     return parser
 

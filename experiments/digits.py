@@ -32,7 +32,7 @@ def build_parser():
     parser.set_defaults(batch_size=32, dtype="float64")
     parser.add_argument("--patience", type=positive_int, default=None,
                         help="stop after N epochs without a better validation loss")
-    parser.add_argument("--init", choices=["seed", "xavier", "he"], default="xavier",
+    parser.add_argument("--init", choices=["uniform", "xavier", "he"], default="xavier",
                         help="initial weights (the seed's U(-0.5, 0.5) saturates 64-input units)")
     return parser
 

@@ -33,15 +33,19 @@ from torchann.training.metrics import accuracy
 
 def build_parser():
     parser = output_parser("python -m experiments.generalization", __doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=datasets.CLASSIFICATION, default="digits")
+    parser.add_argument("--dataset", choices=datasets.CLASSIFICATION, default="digits",
+                        help="a classification dataset bundled with scikit-learn (or spiral)")
     parser.add_argument("--hidden", type=positive_int, nargs="+",
-                        default=[1, 2, 4, 8, 16, 32, 64, 128, 256])
-    parser.add_argument("--epochs", type=positive_int, default=150)
+                        default=[1, 2, 4, 8, 16, 32, 64, 128, 256],
+                        help="hidden-layer widths to train, one net each")
+    parser.add_argument("--epochs", type=positive_int, default=150, help="passes through the data")
     parser.add_argument("--small", type=positive_int, default=60,
                         help="training examples in the small-training-set setting")
-    parser.add_argument("--lr", type=positive_float, default=0.1)
-    parser.add_argument("--batch-size", type=positive_int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=positive_float, default=0.1, help="learning rate η")
+    parser.add_argument("--batch-size", type=positive_int, default=32,
+                        help="observations per update")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seeds the split, the initial weights and the shuffling")
     return parser
 
 

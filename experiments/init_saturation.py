@@ -47,12 +47,12 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     run_dir = make_run_dir(parser, "init_saturation", args)
     results = {}
-    for init in ("seed", "xavier"):
+    for init in ("uniform", "xavier"):
         results[init] = {n: slopes(n, args.units, args.samples, init, args.seed) for n in WIDTHS}
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     left, right = figure.subplots(1, 2)
     summary = {}
-    for init, label in (("seed", "seed: U(−0.5, 0.5)"), ("xavier", "Glorot/Xavier")):
+    for init, label in (("uniform", "the tutorial's U(−0.5, 0.5)"), ("xavier", "Glorot/Xavier")):
         saturated = [float((results[init][n] < 0.01).double().mean()) for n in WIDTHS]
         mean_slope = [float(results[init][n].mean()) for n in WIDTHS]
         left.plot(WIDTHS, [100 * s for s in saturated], "o-", label=label)

@@ -43,7 +43,7 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.common import (DTYPES, add_output_flags, make_run_dir,  # noqa: E402
+from experiments.common import (HelpFormatter, DTYPES, add_output_flags, make_run_dir,  # noqa: E402
                                 positive_float, positive_int)
 from experiments.regression import fit_errors  # noqa: E402
 from torchann import MLP, data  # noqa: E402
@@ -82,7 +82,7 @@ FIT_MSE_BAR = 0.1
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m experiments.restarts",
                                      description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                     formatter_class=HelpFormatter)
     parser.add_argument("--restarts", type=positive_int, default=1000, help="random starts per configuration")
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=list(range(1, 9)),

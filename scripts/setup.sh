@@ -2,7 +2,8 @@
 # Create ./.venv and install torchann into it (editable), CPU build of PyTorch first.
 #
 #   bash scripts/setup.sh        # the library and experiments
-#   bash scripts/setup.sh dev    # ... plus pytest and hypothesis, for the test suite
+#   bash scripts/setup.sh data   # ... plus scikit-learn, for the real datasets (digits, ...)
+#   bash scripts/setup.sh dev    # ... plus pytest, hypothesis and scikit-learn, for the test suite
 #
 # PyTorch goes in first and on its own, because a bare "torch" requirement on a
 # machine without torch pulls a multi-GB CUDA build. TORCH_SPEC picks what to
@@ -22,8 +23,9 @@ fi
 extra=""
 case "${1:-}" in
   "") ;;
+  data) extra="[data]" ;;
   dev) extra="[dev]" ;;
-  *) echo "error: unknown option '$1'; use no argument or 'dev'" >&2; exit 2 ;;
+  *) echo "error: unknown option '$1'; use no argument, 'data' or 'dev'" >&2; exit 2 ;;
 esac
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv

@@ -87,7 +87,7 @@ def test_unknown_loss():
                                           and (b == 0).all())),
     ("he", lambda w, b, n_in, n_out: abs(w.std() - (2 / n_in) ** 0.5) < 0.1 * (2 / n_in) ** 0.5
      and (b == 0).all()),
-    ("seed", lambda w, b, n_in, n_out: w.abs().max() <= 0.5 and (b != 0).all()),
+    ("uniform", lambda w, b, n_in, n_out: w.abs().max() <= 0.5 and (b != 0).all()),
 ])
 def test_initialisations(init, check):
     w, b = initial_weights(300, 200, init, torch.Generator().manual_seed(0))

@@ -88,7 +88,7 @@ def test_generalization_writes_curves(logdir):
 
 def test_init_saturation_shows_the_seed_init_saturating_wide_layers(logdir):
     summary = init_saturation.main(["--logdir", str(logdir), "--quiet"])
-    seed, xavier = summary["seed"], summary["xavier"]
+    seed, xavier = summary["uniform"], summary["xavier"]
     wide = seed["inputs"].index(1000)
     assert seed["saturated_fraction"][wide] > 0.5       # most units start saturated
     assert xavier["saturated_fraction"][wide] < 0.05    # Glorot keeps them responsive

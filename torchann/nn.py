@@ -18,14 +18,14 @@ from torchann.training.checks import check_dtype, check_positive_int, check_seed
 
 __all__ = ["INITS", "initial_weights", "Dense", "LayerStack", "SingleLayerNet", "TwoLayerNet", "MLP"]
 
-INITS = ("seed", "xavier", "he")
+INITS = ("uniform", "xavier", "he")
 
 
 def initial_weights(n_in: int, n_out: int, init: str,
                     generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
     """(weight, bias) in float64 on the CPU, drawn from ``generator``.
 
-    * ``"seed"``: the seed's U(−0.5, 0.5) for weights and biases. With hundreds
+    * ``"uniform"``: the tutorial's U(−0.5, 0.5) for weights and biases. With hundreds
       of inputs z = Σ a_i w_i spreads like √n_in and sigmoid units start
       saturated (``experiments.init_saturation`` shows it).
     * ``"xavier"``: weights U(±√(6/(n_in + n_out))), biases 0.
@@ -35,7 +35,7 @@ def initial_weights(n_in: int, n_out: int, init: str,
         return torch.rand(*shape, generator=generator, dtype=torch.float64)
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; valid inits are: {', '.join(INITS)}")
-    if init == "seed":
+    if init == "uniform":
         return uniform(n_in, n_out) - 0.5, uniform(1, n_out) - 0.5
     if init == "xavier":
         weight = (uniform(n_in, n_out) * 2 - 1) * (6.0 / (n_in + n_out)) ** 0.5
@@ -54,7 +54,7 @@ class Dense(nn.Module):
     def __init__(self, n_in: int, n_out: int, activation: str = "sigmoid", *,
                  generator: torch.Generator | None = None, dtype: torch.dtype | None = None,
                  device: torch.device | str | None = None, builtin: bool = False,
-                 init: str = "seed"):
+                 init: str = "uniform"):
         super().__init__()
         self.n_in = check_positive_int("n_in", n_in)
         self.n_out = check_positive_int("n_out", n_out)
@@ -144,11 +144,11 @@ class MLP(LayerStack):
     ``sizes`` lists the units per layer, inputs first (``[2, 8, 8, 1]``).
     ``activations`` is one name per layer of weights, or one name for every
     hidden layer with ``output`` naming the output's (default: the same).
-    ``init`` is ``"seed"``, ``"xavier"`` or ``"he"`` (:func:`initial_weights`).
+    ``init`` is ``"uniform"`` (the tutorial's), ``"xavier"`` or ``"he"`` (:func:`initial_weights`).
     """
 
     def __init__(self, sizes, activations="sigmoid", output: str | None = None, *, seed: int = 0,
-                 dtype=None, device=None, builtin: bool = False, init: str = "seed"):
+                 dtype=None, device=None, builtin: bool = False, init: str = "uniform"):
         super().__init__()
         sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
         if not isinstance(sizes, list) or len(sizes) < 2:

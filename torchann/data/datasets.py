@@ -38,8 +38,8 @@ def require_sklearn():
         import sklearn.datasets
     except ImportError:
         raise ImportError("this dataset comes with scikit-learn, which is not installed; "
-                          "install it with: pip install 'torchann[data]' (or pip install "
-                          "scikit-learn)") from None
+                          "install it with: bash scripts/setup.sh data (or pip install "
+                          "'torchann[data]')") from None
     return sklearn.datasets
 
 

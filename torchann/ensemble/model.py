@@ -70,7 +70,7 @@ class Ensemble(LayerStack):
         for seed in seeds:
             generator = torch.Generator().manual_seed(seed)
             for l, (n_in, n_out) in enumerate(shapes):
-                drawn[l].append(initial_weights(n_in, n_out, "seed", generator))
+                drawn[l].append(initial_weights(n_in, n_out, "uniform", generator))
         self.layers = nn.ModuleList(
             EnsembleDense(torch.stack([w for w, _ in pairs]).to(device=device, dtype=dtype),
                           torch.stack([b for _, b in pairs]).to(device=device, dtype=dtype),
