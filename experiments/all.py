@@ -5,9 +5,12 @@ into a new folder -- by default ``runs/figures/<start time>/`` -- and copies eac
 figure there as ``fig<NN>_<name>.png`` next to the per-run folders (with
 ``summary.json`` and TensorBoard events). A folder given with ``--out`` must
 not exist yet, so earlier figures are never overwritten. ``--docs`` also
-refreshes the small gallery images under ``docs/figures/`` that the README
-shows (and, with ``--animate``, the animated GIFs beside them); those files are
-under version control, so git keeps what they replace.
+refreshes the gallery under ``docs/figures/`` that the README shows: each
+figure, its per-neuron view where the net has hidden units, with
+``--animate`` the animated GIFs, and ``gallery.json``, which records the flags
+and the final loss of every run so a test can check the gallery still comes
+from today's code and settings. Those files are under version control, so git
+keeps what they replace.
 
     python -m experiments.all [--out DIR] [--animate] [--docs]
 """
@@ -19,12 +22,13 @@ import shutil
 import time
 from pathlib import Path
 
+import torch
 from PIL import Image
 from tqdm import tqdm
 
 from experiments import activations, error_surface, logic, regression, ring, xor
 from experiments.common import HelpFormatter, positive_float
-from torchann.runs.folders import make_folder, new_run_dir
+from torchann.runs.folders import make_folder, new_run_dir, write_json
 
 # (file stem, module, flags): the seed's figures in the blog's order.
 FIGURES = [
@@ -77,7 +81,7 @@ def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
     out = _out_dir(parser, args.out)
-    written, timings = {}, {}
+    written, timings, gallery = {}, {}, {}
     progress = tqdm(FIGURES, desc="figures", unit="figure")
     for stem, module, flags in progress:
         progress.set_postfix_str(stem)
@@ -99,12 +103,22 @@ def main(argv=None) -> dict:
                          **({"animation": summary["animation"]} if "animation" in summary else {})}
         if args.docs:
             DOCS.mkdir(parents=True, exist_ok=True)
-            with Image.open(target) as image:
-                image.thumbnail((720, 720))
-                image.save(DOCS / f"{stem}.png", optimize=True)
-            if "animation" in summary:
-                shutil.copyfile(summary["animation"], DOCS / f"{stem}.gif")
+            copies = {"figure": ".png", "animation": ".gif", "hidden_units": "_hidden_units.png",
+                      "hidden_units_animation": "_hidden_units.gif"}
+            for key, suffix in copies.items():
+                if key in summary:
+                    with Image.open(summary[key]) as image:  # re-encoded: smaller files
+                        if suffix.endswith(".png"):
+                            image.save(DOCS / f"{stem}{suffix}", optimize=True)
+                        else:
+                            shutil.copyfile(summary[key], DOCS / f"{stem}{suffix}")
+            gallery[stem] = {"flags": flags, "epochs_scale": args.epochs_scale,
+                             "final_loss": summary.get("final_loss"),
+                             "files": sorted(f"{stem}{s}" for k, s in copies.items()
+                                             if k in summary)}
     progress.close()
+    if args.docs:
+        write_json(DOCS / "gallery.json", {"torch": torch.__version__, "figures": gallery})
 
     print(f"\nFigures written to {out}/:")
     for stem, files in written.items():

@@ -262,8 +262,7 @@ def error_surface_figure(w: np.ndarray, error_1: np.ndarray, w1: np.ndarray, w2:
                          vmin=0, vmax=float(error_2.max()))
     surface.set_xlabel("$w_1$")
     surface.set_ylabel("$w_2$")
-    surface.set_zlabel("E")
-    surface.set_title("2-layer net: a = σ(w₂·σ(w₁·x))")
+    surface.set_title("2-layer net: a = σ(w₂·σ(w₁·x)), height E")
     surface.view_init(elev=30, azim=45)
 
     filled = contour.contourf(w1, w2, error_2, levels=30, cmap="hot_r")
@@ -277,9 +276,10 @@ def error_surface_figure(w: np.ndarray, error_1: np.ndarray, w1: np.ndarray, w2:
         colour = colours[i % len(colours)]
         label = f"from ({path[0, 0]:g}, {path[0, 1]:g}): E {errors[0]:.3f} → {errors[-1]:.3f}"
         contour.plot(path[:, 0], path[:, 1], color=colour, linewidth=2, label=label)
-        contour.plot(path[0, 0], path[0, 1], "o", color=colour)
+        contour.plot(path[0, 0], path[0, 1], "o", color=colour,
+                     label="start" if i == len(paths) - 1 else None)
         contour.plot(path[-1, 0], path[-1, 1], "*", color=colour, markersize=13,
-                     markeredgecolor="k")
+                     markeredgecolor="k", label="end" if i == len(paths) - 1 else None)
         surface.plot(path[:, 0], path[:, 1], errors + 0.01, color=colour, linewidth=2.5, zorder=10)
     if len(paths):
         contour.legend(loc="lower left", fontsize=7)
@@ -394,22 +394,30 @@ def draw_classifier_training(figure: Figure, matrix: torch.Tensor, classes: Sequ
 
 def image_grid_figure(images: torch.Tensor, titles: Sequence[str], *, title: str | None = None,
                       columns: int = 8, cmap: str = "gray_r", symmetric: bool = False) -> Figure:
-    """A grid of small images (N, H, W), e.g. misclassified digits or first-layer weights."""
+    """A grid of small images (N, H, W), e.g. misclassified digits or first-layer weights.
+
+    ``symmetric=True`` (for weights) draws every image on one scale centred on
+    0, with a colour bar, so a strong unit and a weak one look different.
+    """
     count = len(images)
     rows = max(1, -(-count // columns))
-    figure = Figure(figsize=(1.4 * columns, 1.6 * rows + 0.5), layout="constrained")
+    figure = Figure(figsize=(1.4 * columns + (1.0 if symmetric else 0), 1.6 * rows + 0.5),
+                    layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False).flatten()
-    for ax, image, label in zip(axes, images, titles):
-        values = image.detach().cpu().double().numpy()
+    everything = images.detach().cpu().double().numpy()
+    limit = float(abs(everything).max()) or 1.0
+    shown = None
+    for ax, values, label in zip(axes, everything, titles):
         if symmetric:
-            limit = float(abs(values).max()) or 1.0
-            ax.imshow(values, cmap=cmap, vmin=-limit, vmax=limit)
+            shown = ax.imshow(values, cmap=cmap, vmin=-limit, vmax=limit)
         else:
             ax.imshow(values, cmap=cmap)
         ax.set_title(label, fontsize=8)
         ax.axis("off")
     for ax in axes[count:]:
         ax.axis("off")
+    if shown is not None:
+        figure.colorbar(shown, ax=list(axes), shrink=0.6, label="weight")
     if title:
         figure.suptitle(title)
     return figure
