@@ -11,7 +11,9 @@ while test error stays high: the net memorises instead of generalising.
 
 Writes ``generalization.png``, ``results.csv`` and ``summary.json``
 (and TensorBoard scalars ``<setting>/train_error`` and ``<setting>/test_error``
-against the number of hidden units). Needs scikit-learn for the real datasets.
+against the number of hidden units: TensorBoard's step is log₂ of the width
+when every width is a power of two, as by default, so the doubling widths are
+evenly spaced as in the figure; otherwise it is the width itself). Needs scikit-learn for the real datasets.
 
     python -m experiments.generalization [--dataset digits] [--epochs 150]
 """
@@ -110,10 +112,14 @@ def main(argv=None) -> dict:
     scalars = {f"{setting}/{kind}": [r[kind] for r in rows if r["setting"] == setting]
                for setting in dict.fromkeys(r["setting"] for r in rows)
                for kind in ("train_error", "test_error")}
+    widths = list(args.hidden)
+    doubling = all(w & (w - 1) == 0 for w in widths)  # powers of two: log₂ steps
+    steps = [w.bit_length() - 1 for w in widths] if doubling else widths
     return record_figure("generalization", args, run_dir, figure,
                          {"dataset": args.dataset, "epochs": args.epochs, "rows": rows,
-                          "results": str(run_dir / "results.csv")},
-                         scalars, scalar_steps=list(args.hidden), figure_name="generalization.png")
+                          "results": str(run_dir / "results.csv"),
+                          "tensorboard_step": "log2(hidden units)" if doubling else "hidden units"},
+                         scalars, scalar_steps=steps, figure_name="generalization.png")
 
 
 if __name__ == "__main__":

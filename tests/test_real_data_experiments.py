@@ -82,7 +82,8 @@ def test_generalization_writes_curves(logdir):
     events = EventAccumulator(str(run))
     events.Reload()
     small_test = events.Scalars("small/test_error")  # a curve over the hidden-unit counts
-    assert [e.step for e in small_test] == [1, 8]
+    assert [e.step for e in small_test] == [0, 3]  # log2 of the widths 1 and 8
+    assert summary["tensorboard_step"] == "log2(hidden units)"
     assert [e.value for e in small_test] == pytest.approx([float(r["test_error"]) for r in rows[2:]])
 
 
