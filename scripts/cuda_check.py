@@ -3,9 +3,9 @@
     python scripts/cuda_check.py            # on a machine with an NVIDIA GPU
 
 1. The CUDA-parametrised tests: every activation vs torch's built-ins, the
-   three-engine gradient matrix and training trajectories, the nets and
+   gradients and training trajectories of both engines against torch's own, the nets and
    fit on the GPU (``pytest -k cuda``).
-2. A short speed table on the GPU: µs per online step for each engine
+2. A short speed table on the GPU: µs per online step for each variant
    (``benchmarks.step_time --device cuda``), and the XOR experiment end to end.
 
 Without a GPU it says so and exits 0 (nothing to check).
