@@ -131,7 +131,7 @@ def non_negative_float(text: str) -> float:
 
 
 def training_parser(prog: str, description: str, *, epochs: int, lr: float, anneal: float = 1.0,
-                    hidden: int = 3) -> argparse.ArgumentParser:
+                    hidden: int | None = 3) -> argparse.ArgumentParser:
     """An argparse parser with the flags shared by every training experiment."""
     parser = argparse.ArgumentParser(prog=prog, description=description,
                                      formatter_class=HelpFormatter)
@@ -140,23 +140,28 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     train.add_argument("--lr", type=positive_float, default=lr, help="initial learning rate η")
     train.add_argument("--anneal", type=_anneal, default=anneal,
                        help="η is multiplied by this after every epoch (1 = constant)")
-    train.add_argument("--hidden", type=positive_int, default=hidden, help="hidden units")
+    if hidden is not None:  # a net without a hidden layer (logic) gets no --hidden flag
+        train.add_argument("--hidden", type=positive_int, default=hidden, help="hidden units")
+    else:
+        parser.set_defaults(hidden=None)
     train.add_argument("--batch-size", type=_batch_size, default=1,
                        help="observations per update: 1 = online (the seed's), 'full' = whole set")
     train.add_argument("--seed", type=int, default=0,
                        help="seeds the data noise, the initial weights and any shuffling")
     train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                        help="auto = cuda when a GPU is present")
-    train.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
+    train.add_argument("--dtype", choices=sorted(DTYPES), default="float32",
+                       help="floating-point precision of the net and the data")
     out = add_output_flags(parser)
     out.add_argument("--images", type=non_negative_int, default=8, metavar="N",
                      help="log N pictures of the net learning to TensorBoard, from epoch 0, "
                           "placed where the picture changes most (0: the final figure only)")
     out.add_argument("--animate", action="store_true",
-                     help="also save learning.gif, the figure evolving as the net learns")
+                     help="also save learning.gif, the figure evolving as the net learns (and "
+                          "hidden_units.gif for a net with a hidden layer)")
     out.add_argument("--frames", type=positive_int, default=40, metavar="N",
-                     help="frames of learning.gif, from epoch 0, placed where the picture "
-                          "changes most")
+                     help="at most N frames for the GIFs, from epoch 0, placed where the "
+                          "picture changes most")
     out.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="N",
                      help="also write RUN/checkpoint.pt every N epochs (it is always written "
                           "at the end, on Ctrl-C and on divergence)")
@@ -345,7 +350,7 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         if logger is not None:
             settings = {"architecture": model.architecture(), **asdict(config),
                         **(extra or {}).get("data", {})}
-            if not supports_hidden_units(model) and len(model.layers) == 1:
+            if settings.get("hidden") is None:
                 settings.pop("hidden")  # a single-layer net has no hidden units to count
             logger.add_text("config", "\n".join(f"    {k} = {v}" for k, v in settings.items()))
         start = time.perf_counter()

@@ -19,7 +19,7 @@ FIGURES = {"or": "Figure 7: OR", "and": "Figure 8: AND", "xor": "Figure 9: XOR"}
 
 def build_parser():
     parser = training_parser("python -m experiments.logic", __doc__.splitlines()[0],
-                             epochs=80, lr=3.0)
+                             epochs=80, lr=3.0, hidden=None)
     parser.add_argument("--gate", choices=sorted(data.GATES), default="or",
                         help="the truth table to learn")
     add_corner_data_flags(parser)

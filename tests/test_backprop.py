@@ -166,3 +166,10 @@ def test_gradcheck_and_gradgradcheck_through_the_whole_mlp(hidden, output):
 
     assert torch.autograd.gradcheck(loss, (x, *params))
     assert torch.autograd.gradgradcheck(loss, (x, *params))
+
+
+def test_backprop_by_hand_takes_data_in_any_float_dtype_as_fit_does():
+    net = TwoLayerNet(2, 3, 1, seed=0)                      # float32
+    x, t = data.logic_gate("xor", repeats=1)                # float64
+    steps = backprop_by_hand(net, x, t)
+    assert steps.gradients["hidden.weight"].dtype == torch.float32

@@ -118,7 +118,7 @@ class ExplicitBackprop:
         return self.error(a_out, t)
 
     def __call__(self, x: Tensor, t: Tensor) -> BackpropSteps:
-        x, t = x.detach(), t.detach()
+        x, t = (v.detach().to(self.weights[0]) for v in (x, t))  # the net's dtype and device
         activations = self.forward(x)
         deltas, loss = self.backward(activations, t)
         grads = self.gradients(activations, deltas)

@@ -88,7 +88,9 @@ def _draw_plane(figure: Figure, hidden, output, state: EpochEnd, extent=(-0.2, 1
     ax.scatter(points[~labels, 0], points[~labels, 1], s=8, c="black", label="class 0")
     ax.scatter(points[labels, 0], points[labels, 1], s=8, c="white", edgecolors="black",
                linewidths=0.4, label="class 1")
-    ax.set_title(f"output a = {output.activation}(Σ_j w_j a_j + b)\nblack line: a = 0.5", fontsize=9)
+    bias = float(output.bias[0, 0])
+    ax.set_title(f"output $a = {output.activation}(\\Sigma_j w_j a_j + b)$, b = {bias:+.2f}\n"
+                 "black line: a = 0.5; dots: targets 0 (black) and 1 (white)", fontsize=9)
     figure.colorbar(filled, ax=ax, shrink=0.8, pad=0.04, ticks=[0, 0.5, 1]).set_label(
         "network output", fontsize=8)
     for ax in axes:
@@ -126,7 +128,7 @@ def _draw_line(figure: Figure, hidden, output, state: EpochEnd, steps=200):
         f"network output = {output.activation}(sum)"
     ax.plot(xs, total.cpu().double().numpy(), color="k", linewidth=2.2, label=label)
     ax.set_xlabel("x")
-    ax.set_title(f"epoch {state.epoch}: the output is Σ_j w_j a_j(x) + b, "
+    ax.set_title(f"epoch {state.epoch}: the output is $\\Sigma_j w_j a_j(x) + b$, "
                  "the hidden units' weighted curves added up", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatterSciNotation, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from torch import nn
 
 __all__ = [
@@ -91,15 +91,20 @@ def plot_decision_region(ax, model: nn.Module, inputs: torch.Tensor, targets: to
 def plot_loss_curve(ax, losses: Sequence[float], *, epochs: int | None = None,
                     ylim: tuple[float, float] | None = None,
                     ylabel: str = "mean of E = ½(a − t)²",
-                    val_losses: Sequence[float] | None = None, first_epoch: int = 0) -> None:
+                    val_losses: Sequence[float] | None = None, first_epoch: int = 0,
+                    reference: tuple[float, str] | None = None) -> None:
     """The training loss per epoch, like the right-hand panel of the seed's figures.
 
     ``losses`` is the net's error on the whole training set, starting at
     ``first_epoch`` (0: the untrained net; see ``History.loss_curve``). With
     ``val_losses`` (from epoch 1) the validation loss is drawn over it.
+    ``reference`` is a (value, label) drawn as a dashed line to compare against.
     """
     ax.plot(range(first_epoch, first_epoch + len(losses)), losses, color="tab:blue",
-            linewidth=1.8, label="train")
+            linewidth=1.8, marker="o" if len(losses) == 1 else None, label="train")
+    if reference is not None:
+        ax.axhline(reference[0], color="0.45", linestyle="--", linewidth=1, label=reference[1])
+        ax.legend(loc="center right", fontsize=8)
     if val_losses is not None:
         ax.plot(range(1, len(val_losses) + 1), val_losses, color="tab:orange", linewidth=1.8,
                 label="validation")
@@ -109,6 +114,10 @@ def plot_loss_curve(ax, losses: Sequence[float], *, epochs: int | None = None,
         ax.set_xlim(first_epoch, max(epochs, first_epoch + 1))
     if ylim:
         ax.set_ylim(*ylim)
+    else:
+        shown = [*losses, *(val_losses or []), *([reference[0]] if reference else [])]
+        finite = [v for v in shown if np.isfinite(v)]
+        ax.set_ylim(0, 1.12 * max(finite) if finite and max(finite) > 0 else None)
     ax.grid(True, alpha=0.3)
     if val_losses is None:
         ax.set_title("training error (whole training set, end of each epoch)", fontsize=10)
@@ -129,7 +138,9 @@ def draw_classification(figure: Figure, model: nn.Module, inputs: torch.Tensor,
     if figure.get_layout_engine() is None:
         figure.subplots_adjust(bottom=0.2)
     figure.colorbar(filled, ax=left, label="network output", shrink=0.85, ticks=[0, 0.5, 1])
-    plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim)
+    # Answering 0.5 everywhere costs ½ (0.5)² per observation: the line to beat.
+    plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim,
+                    reference=(0.125, "a = 0.5 everywhere"))
     if title:
         figure.suptitle(title)
 
@@ -276,13 +287,15 @@ def error_surface_figure(w: np.ndarray, error_1: np.ndarray, w1: np.ndarray, w2:
         colour = colours[i % len(colours)]
         label = f"from ({path[0, 0]:g}, {path[0, 1]:g}): E {errors[0]:.3f} → {errors[-1]:.3f}"
         contour.plot(path[:, 0], path[:, 1], color=colour, linewidth=2, label=label)
-        contour.plot(path[0, 0], path[0, 1], "o", color=colour,
-                     label="start" if i == len(paths) - 1 else None)
+        contour.plot(path[0, 0], path[0, 1], "o", color=colour)
         contour.plot(path[-1, 0], path[-1, 1], "*", color=colour, markersize=13,
-                     markeredgecolor="k", label="end" if i == len(paths) - 1 else None)
+                     markeredgecolor="k")
         surface.plot(path[:, 0], path[:, 1], errors + 0.01, color=colour, linewidth=2.5, zorder=10)
     if len(paths):
-        contour.legend(loc="lower left", fontsize=7)
+        contour.plot([], [], "o", color="0.4", label="start of a path")
+        contour.plot([], [], "*", color="0.4", markersize=11, markeredgecolor="k",
+                     label="end of a path")
+        contour.legend(loc="lower left", fontsize=8)
         contour.set_xlim(float(w1.min()), float(w1.max()))
         contour.set_ylim(float(w2.min()), float(w2.max()))
     figure.suptitle("Figure 4: error surfaces for input x = 1 and target t = 1 "
@@ -333,8 +346,9 @@ def loss_histogram_figure(final_losses: dict[str, Sequence[float]],
             ax.hist(values, bins=bins, color="tab:blue", alpha=0.85)
         ax.set_xscale("log")
         # Ticks at 1, 2 and 5 per decade, and no minor labels: those overprint each other.
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=False))
+        wide = values.size and values.max() > 30 * values.min()  # over 1.5 decades: 10^k only
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}"))  # short
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlabel("final training loss (log scale)")
