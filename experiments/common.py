@@ -489,8 +489,10 @@ def add_corner_data_flags(parser: argparse.ArgumentParser) -> None:
 
 def draw_classification_state(figure: Figure, state: EpochEnd, loss_ylim=None) -> None:
     """``draw`` for the classification experiments: decision region | loss curve."""
+    # With 0/1 targets and the squared error, answering 0.5 everywhere costs ½ (0.5)² per
+    # observation: the line a net has to get below.
     draw_classification(figure, state.model, state.inputs, state.targets,
-                        state.history.loss_curve(),
+                        state.history.loss_curve(), reference=(0.125, "a = 0.5 everywhere"),
                         epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
 
 

@@ -9,7 +9,7 @@ from torch.testing import assert_close
 from conftest import DEVICES
 from reference import WAYS, loss_and_gradients
 from torchann import MLP, Checkpoint, Validation, fit
-from torchann.functional import Softmax, softmax
+from torchann.functional import softmax
 from torchann.losses import binary_cross_entropy, cross_entropy, get_loss, squared_error
 from torchann.nn import initial_weights
 

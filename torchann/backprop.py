@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from torchann.functional import ACTIVATIONS
-from torchann.losses import get_loss
+from torchann.losses import get_loss, squared_error_per_member
 
 Tensor = torch.Tensor
 
@@ -114,7 +114,7 @@ class ExplicitBackprop:
     def loss_value(self, a_out: Tensor, t: Tensor) -> Tensor:
         """The batch's mean E: a 0-dim tensor, or one per member (K,) for an Ensemble."""
         if self.loss == "squared":  # ½ Σ_k (a_k − t_k)², averaged over the rows
-            return (a_out - t).square().sum(dim=(-2, -1)) * (0.5 / a_out.shape[-2])
+            return squared_error_per_member(a_out, t)
         return self.error(a_out, t)
 
     def __call__(self, x: Tensor, t: Tensor) -> BackpropSteps:

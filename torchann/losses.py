@@ -34,7 +34,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-__all__ = ["squared_error", "binary_cross_entropy", "cross_entropy", "LOSSES", "get_loss"]
+__all__ = ["squared_error", "squared_error_per_member", "binary_cross_entropy", "cross_entropy",
+           "LOSSES", "get_loss"]
 
 
 def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -44,6 +45,15 @@ def squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     summed over every row and unit; times ½, divided by the number of rows.
     """
     return F.mse_loss(outputs, targets, reduction="sum") * (0.5 / outputs.shape[0])
+
+
+def squared_error_per_member(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The same mean E over the rows, one per member of an Ensemble: (K, B, n_out) -> (K,).
+
+    For (B, n_out) it is :func:`squared_error`'s number as a 0-dim tensor; written
+    with plain ops for the code that computes E without autograd or per member.
+    """
+    return (outputs - targets).square().sum(dim=(-2, -1)) * (0.5 / outputs.shape[-2])
 
 
 def binary_cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,6 @@ import torch
 from torch import nn
 
 from torchann.backprop import ExplicitBackprop
-from torchann.losses import get_loss
 from torchann.runs.checkpoint import load_checkpoint
 from torchann.runs.interrupt import InterruptFlag
 from torchann.training.run import (EpochEnd, History, TrainingDiverged, TrainingInterrupted,
@@ -75,7 +74,6 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
     run = TrainingRun(model, inputs, targets, lr=lr, epochs=epochs, batch_size=batch_size,
                       anneal=anneal, shuffle=shuffle, seed=seed, loss=loss, engine=engine,
                       callbacks=callbacks, track_accuracy=track_accuracy)
-    error_of = get_loss(loss)
     explicit = ExplicitBackprop(model, loss) if engine == "explicit" else None
     if explicit is not None and len(run.params) != len(list(model.parameters())):
         raise ValueError("engine 'explicit' trains every parameter: it cannot freeze some")
@@ -90,7 +88,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             for x, t in run.batches():
                 if explicit is None:
                     # I. forward: each activation Function keeps its output a = g(z)
-                    error = error_of(model(x), t)
+                    error = run.error_of(model(x), t)
                     # II. backpropagate and III. gradients: autograd calls the Functions'
                     # backward, g'(z) from the kept a, and the matrix products' backward
                     grads = torch.autograd.grad(error, params)

@@ -20,8 +20,8 @@ before that epoch and frozen (learning rate 0); the others train on.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -30,6 +30,7 @@ from torchann.training.checks import (as_training_data, check_anneal, check_batc
                              check_learning_rate, check_positive_int)
 from torchann.ensemble.model import Ensemble
 from torchann.ensemble.online import MembersLastOnline
+from torchann.losses import squared_error_per_member
 from torchann.training.metrics import class_coding, hits
 from torchann.train import lr_at
 
@@ -208,7 +209,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                 grads = explicit.gradients(activations, deltas)
             else:
                 out = ensemble(x)                                         # (K, B, n_out)
-                loss = (out - t).square().sum(dim=(1, 2)) * (0.5 / out.shape[1])
+                loss = squared_error_per_member(out, t)                   # (K,)
                 grads = torch.autograd.grad(loss.sum(), params)  # members are independent
             # IV: p ← p − η_k ∂E_k/∂p for each member k
             with torch.no_grad():
@@ -243,7 +244,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         if epoch + 1 == epochs:
             with torch.no_grad():
                 out = ensemble(inputs)                                    # (K, n, n_out)
-            history.final_loss = (0.5 * (out - targets).square().sum(dim=(1, 2)) / n).double().cpu()
+            history.final_loss = squared_error_per_member(out, targets).double().cpu()
         history.lr[epoch] = rates
         history.epochs = epoch + 1
         history.seconds = time.perf_counter() - start

@@ -13,7 +13,6 @@ import math
 
 import torch
 
-from torchann.losses import get_loss
 from torchann.training.checks import as_training_data, check_positive_int
 from torchann.training.metrics import accuracy
 from torchann.training.run import EpochEnd, TrainingDiverged
@@ -36,7 +35,7 @@ class Validation:
             self.data = as_training_data(run.model, *self.data)
         except ValueError as error:
             raise ValueError(f"validation data: {error}") from None
-        self.error_of = get_loss(run.settings["loss"])
+        self.error_of = run.error_of
 
     def __call__(self, state: EpochEnd) -> None:
         inputs, targets = self.data

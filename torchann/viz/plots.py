@@ -130,17 +130,17 @@ def draw_classification(figure: Figure, model: nn.Module, inputs: torch.Tensor,
                         targets: torch.Tensor, losses: Sequence[float], *, epoch: int,
                         epochs: int | None = None, title: str | None = None,
                         loss_ylim: tuple[float, float] | None = None,
-                        extent: tuple[float, float] = (-0.2, 1.2)) -> None:
-    """Draw the seed's classification frame into ``figure``: decision region | loss curve."""
+                        extent: tuple[float, float] = (-0.2, 1.2),
+                        reference: tuple[float, str] | None = None) -> None:
+    """Draw the seed's classification frame into ``figure``: decision region | loss curve
+    (with ``reference``, a (value, label) line on the loss panel)."""
     left, right = _two_panels(figure)
     filled = plot_decision_region(left, model, inputs, targets, extent=extent,
                                   title=f"epoch {epoch}")
     if figure.get_layout_engine() is None:
         figure.subplots_adjust(bottom=0.2)
     figure.colorbar(filled, ax=left, label="network output", shrink=0.85, ticks=[0, 0.5, 1])
-    # Answering 0.5 everywhere costs ½ (0.5)² per observation: the line to beat.
-    plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim,
-                    reference=(0.125, "a = 0.5 everywhere"))
+    plot_loss_curve(right, losses, epochs=epochs, ylim=loss_ylim, reference=reference)
     if title:
         figure.suptitle(title)
 
