@@ -17,8 +17,11 @@ machine hits them alike. Variants:
                a framework's per-op overhead is measured against
 
 The table gives median µs/step (best round in brackets) and each variant's
-ratio to ``idiomatic``. Numbers are printed, never asserted: a timing test
-would fail on a loaded machine without anything being wrong.
+ratio to ``idiomatic``: the median over rounds of that round's ratio. A round
+runs the variants back to back, so a ratio compares runs seconds apart; on a
+virtual machine whose speed drifts by tens of percent from minute to minute,
+that is steadier than a ratio of two medians. Numbers are printed, never
+asserted: a timing test would fail on a loaded machine without anything being wrong.
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ def main(argv=None) -> dict:
     inputs, targets = data.logic_gate("xor", seed=0)
     print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} threads, "
           f"{args.rounds} rounds x {args.epochs} epochs x {len(inputs)} online steps")
-    print("median µs per step [best round]; ratio = variant / idiomatic\n")
+    print("median µs per step [best round]; ratio = median over rounds of variant / idiomatic\n")
     print(f"{'network':<28}{'dtype':<9}" + "".join(f"{v:>17}" for v in VARIANTS) +
           "".join(f"{v + '/idiom':>16}" for v in VARIANTS[1:]))
     results = {}
@@ -149,7 +152,9 @@ def main(argv=None) -> dict:
                 run()
             times = take_turns(runs, args.rounds)
             med = {v: statistics.median(t) for v, t in times.items()}
-            ratios = {v: med[v] / med["idiomatic"] for v in variants[1:]}
+            ratios = {v: statistics.median(mine / idiom for mine, idiom
+                                           in zip(times[v], times["idiomatic"]))
+                      for v in variants[1:]}
             results[(net_name, dtype_name)] = {"median_us": med, "ratios": ratios}
             print(f"{net_name:<28}{dtype_name:<9}" +
                   "".join(f"{med[v]:>9.1f} [{min(times[v]):5.1f}]" if v in med else f"{'':>17}"
