@@ -13,11 +13,10 @@ and the largest difference, so you can see the three agree.
 
 from __future__ import annotations
 
-import argparse
 
 import torch
 
-from experiments.common import HelpFormatter, DTYPES, positive_float, positive_int
+from experiments.common import DTYPES, ExperimentParser, HelpFormatter, positive_float, positive_int
 from torchann import ExplicitBackprop, TwoLayerNet, data
 from torchann.functional import ACTIVATIONS
 from torchann.losses import squared_error
@@ -26,9 +25,9 @@ SIGMOID_SLOPE = ACTIVATIONS["sigmoid"].derivative  # σ'(z) from a = σ(z): a(1 
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m experiments.backprop_steps",
-                                     description=__doc__.splitlines()[0],
-                                     formatter_class=HelpFormatter)
+    parser = ExperimentParser(prog="python -m experiments.backprop_steps",
+                              description=__doc__.splitlines()[0],
+                              formatter_class=HelpFormatter)
     parser.add_argument("--seed", type=int, default=0, help="network and data seed")
     parser.add_argument("--index", type=int, default=0, help="which observation of the data set")
     parser.add_argument("--lr", type=positive_float, default=2.0, help="learning rate η for step IV")

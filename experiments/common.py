@@ -8,10 +8,15 @@ folder: ``figure.png``, ``summary.json`` and the TensorBoard events.
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
+import signal
 import sys
+import threading
 import time
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -27,9 +32,11 @@ from torchann.viz.neurons import (draw_hidden_units, hidden_units_figure,  # noq
                                   supports_hidden_units)
 from torchann.viz.neurons import figure_size as neuron_figure_size  # noqa: E402
 from torchann.viz.progress import ProgressPrinter, every_k_epochs  # noqa: E402
-from torchann.training.checks import resolve_device  # noqa: E402
+from torchann.training.checks import check_memory, check_seed, resolve_device  # noqa: E402
 from torchann.viz.plots import TRAINING_FIGSIZE, draw_classification  # noqa: E402
-from torchann.runs.folders import new_run_dir, write_json  # noqa: E402
+from torchann.runs.interrupt import STOP_SIGNALS  # noqa: E402
+from torchann.runs.folders import (lock_run_dir, new_run_dir, remove_stale_temporaries,  # noqa: E402
+                                   write_json)
 from torchann.runs.checkpoint import Checkpoint, load_checkpoint  # noqa: E402
 from torchann.train import EpochEnd, TrainingDiverged, TrainingInterrupted, fit  # noqa: E402
 from torchann.training.validation import Validation  # noqa: E402
@@ -62,6 +69,14 @@ class TrainingConfig:
     @property
     def torch_dtype(self) -> torch.dtype:
         return DTYPES[self.dtype]
+
+
+class ExperimentParser(argparse.ArgumentParser):
+    """argparse, with every usage error in one line (exit status 2) that says what was
+    wrong, without the usage block argparse prints above it (``--help`` shows that)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -133,7 +148,7 @@ def non_negative_float(text: str) -> float:
 def training_parser(prog: str, description: str, *, epochs: int, lr: float, anneal: float = 1.0,
                     hidden: int | None = 3) -> argparse.ArgumentParser:
     """An argparse parser with the flags shared by every training experiment."""
-    parser = argparse.ArgumentParser(prog=prog, description=description,
+    parser = ExperimentParser(prog=prog, description=description,
                                      formatter_class=HelpFormatter)
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int, default=epochs, help="passes through the data")
@@ -164,7 +179,7 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
                           "picture changes most")
     out.add_argument("--checkpoint-every", type=non_negative_int, default=0, metavar="N",
                      help="also write RUN/checkpoint.pt every N epochs (it is always written "
-                          "at the end, on Ctrl-C and on divergence)")
+                          "at the end, on Ctrl-C, SIGTERM or SIGHUP, and on divergence)")
     out.add_argument("--resume", default=None, metavar="RUN_DIR",
                      help="continue the run in RUN_DIR from its checkpoint.pt (exactly where it "
                           "stopped; --epochs may raise the total)")
@@ -184,6 +199,9 @@ def add_output_flags(parser: argparse.ArgumentParser):
 
 # Flags that --resume takes from the checkpoint: changing them would make a different run.
 FIXED_ON_RESUME = ("lr", "anneal", "hidden", "batch_size", "seed", "dtype")
+# Flags --resume may change; those not given keep the values the run had.
+MAY_CHANGE_ON_RESUME = ("epochs", "device", "tensorboard", "quiet", "images", "animate", "frames",
+                        "checkpoint_every")
 
 
 def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
@@ -195,10 +213,15 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
     Returns ``(args, config, run_dir, checkpoint, experiment)``; ``checkpoint``
     is the loaded checkpoint when resuming, else ``None``. With ``--resume``, the training
     flags in ``FIXED_ON_RESUME`` and the data flags ``data_keys`` come from the
-    checkpoint (passing a different value is a usage error); ``--epochs``,
-    ``--device`` and the output flags may change. ``requires`` is called after
-    parsing and before any folder is made; an ImportError or ValueError it
-    raises (a missing optional package) becomes a usage error.
+    checkpoint (giving one with a different value is a usage error, even when the
+    value given is the default); ``--epochs``, ``--device`` and the output flags may
+    change, and keep the run's values when not given. A run whose training finished
+    but whose outputs were not all written (it was stopped while writing them) is
+    finished by ``--resume`` alone.
+    ``requires`` is called after parsing and before any folder is made; an
+    ImportError or ValueError it raises (a missing optional package) becomes a
+    usage error. Sizes that cannot fit in memory are refused before any folder is
+    made, and the run folder stays locked by this process until the run is recorded.
     """
     args = parser.parse_args(argv)
     if requires is not None:
@@ -209,8 +232,11 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
     name_of = experiment if callable(experiment) else (lambda _: experiment)
     if args.resume is None:
         config = parse_config(parser, args)
+        check_run_fits(parser, args)
         name = name_of(args)
-        return args, config, make_run_dir(parser, name, config), None, name
+        run_dir = make_run_dir(parser, name, config)
+        _hold_lock(parser, run_dir)
+        return args, config, run_dir, None, name
     run_dir = Path(args.resume)
     try:
         saved = load_checkpoint(run_dir)
@@ -222,20 +248,20 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
     training = dict(stored.get("training", {}))
     if not training:
         parser.error(f"--resume: {run_dir} holds no experiment settings to resume from")
+    given = flags_given(parser, argv, (*FIXED_ON_RESUME, *data_keys, *MAY_CHANGE_ON_RESUME))
     for key in (*FIXED_ON_RESUME, *data_keys):
-        given, default = getattr(args, key), parser.get_default(key)
+        if key not in training and key not in stored.get("data", {}):
+            parser.error(f"--resume: {run_dir} is a run of {stored.get('experiment')!r}, which "
+                         f"has no --{key.replace('_', '-')}: resume it with its own experiment")
         recorded = training[key] if key in training else stored["data"][key]
-        if given != default and given != recorded:
+        if key in given and getattr(args, key) != recorded:
             flag = "--" + key.replace("_", "-")
             parser.error(f"--resume: {flag} cannot change when resuming (the run used "
-                         f"{recorded!r}, got {given!r})")
-        if key in data_keys:
-            setattr(args, key, recorded)
+                         f"{recorded!r}, got {getattr(args, key)!r})")
+        setattr(args, key, recorded)
     current = vars(args)
-    for key in ("epochs", "device", "tensorboard", "quiet", "images", "animate",
-                "frames", "checkpoint_every"):
-        if key != "epochs" or current[key] != parser.get_default(key):
-            training[key] = current[key]
+    for key in given.intersection(MAY_CHANGE_ON_RESUME):  # the others stay as the run had them
+        training[key] = current[key]
     training["logdir"], training["run_name"] = str(run_dir.parent.parent), run_dir.name
     try:
         resolve_device(training["device"])
@@ -245,7 +271,77 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
     if stored.get("experiment") != name:
         parser.error(f"--resume: {run_dir} is a run of {stored.get('experiment')!r}, "
                      f"not of {name!r}")
-    return args, TrainingConfig(**training), run_dir, saved, name
+    if not os.access(run_dir, os.W_OK):
+        parser.error(f"--resume: the run folder {run_dir} is not writable")
+    config = TrainingConfig(**training)
+    ended = saved["epoch"] >= config.epochs or saved["history"].get("stopped_early", False)
+    recorded = recorded_epochs(run_dir) == saved["epoch"]  # its outputs are all written
+    if ended and (saved["step"] or saved["epoch"] > config.epochs or recorded):
+        parser.error(f"--resume: {run_dir} has already trained {saved['epoch']} epochs"
+                     + (" and been recorded" if recorded else "") +
+                     f"; ask for more with --epochs (at least {saved['epoch'] + 1})")
+    check_run_fits(parser, argparse.Namespace(**{**current, **training}))
+    _hold_lock(parser, run_dir)
+    remove_stale_temporaries(run_dir)  # left by a process killed mid-write; we hold the lock
+    return args, config, run_dir, saved, name
+
+
+def flags_given(parser: argparse.ArgumentParser, argv, keys) -> set[str]:
+    """Which of ``keys`` the command line sets explicitly (even to their default value)."""
+    defaults = {key: parser.get_default(key) for key in keys}
+    parser.set_defaults(**dict.fromkeys(keys, _NOT_GIVEN))
+    try:
+        probe = parser.parse_args(argv)
+    finally:
+        parser.set_defaults(**defaults)
+    return {key for key in keys if getattr(probe, key, _NOT_GIVEN) is not _NOT_GIVEN}
+
+
+_NOT_GIVEN = object()
+
+
+def check_run_fits(parser: argparse.ArgumentParser, args) -> None:
+    """Refuse, before any folder is made, flags whose sizes cannot fit in memory.
+
+    A rough upper bound from the flags alone: the data (``--points``, or the
+    corner clouds' ``--repeats``) times the hidden layer's activations on the
+    whole set, the weights (float64 when drawn, plus the training copies), the
+    per-epoch history, and the parameter snapshots kept for the pictures.
+    """
+    rows = getattr(args, "points", None) or 9 * (getattr(args, "repeats", None) or 1)
+    hidden = getattr(args, "hidden", None) or 1
+    epochs = getattr(args, "epochs", 1)
+    widest_layer = 64 + 10            # the digits: 64 inputs, 10 classes
+    weights = hidden * (widest_layer + 2)
+    snapshots = min(epochs, 1000) * weights if (getattr(args, "animate", False)
+                                                or getattr(args, "images", 0)) else 0
+    nbytes = 8 * (6 * rows * (widest_layer + hidden) + 6 * weights + snapshots + 40 * epochs)
+    try:
+        check_memory(nbytes, f"this run (up to {rows:,} observations, {hidden:,} hidden units, "
+                             f"{epochs:,} epochs)")
+        dtype = DTYPES.get(getattr(args, "dtype", "float64"), torch.float64)
+        if getattr(args, "lr", 0) > torch.finfo(dtype).max:
+            raise ValueError(f"--lr {args.lr:g} is larger than any {dtype} number")
+        check_seed(getattr(args, "seed", 0))
+    except ValueError as error:
+        parser.error(str(error))
+
+
+_LOCKS: dict[Path, object] = {}
+
+
+def _hold_lock(parser: argparse.ArgumentParser, run_dir: Path) -> None:
+    """Lock ``run_dir`` for this process until :func:`release_lock` (or the process ends)."""
+    try:
+        _LOCKS[run_dir.resolve()] = lock_run_dir(run_dir)
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def release_lock(run_dir: Path) -> None:
+    handle = _LOCKS.pop(run_dir.resolve(), None)
+    if handle is not None:
+        handle.close()
 
 
 def parse_config(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TrainingConfig:
@@ -281,6 +377,43 @@ def _keep_previous(path: Path, epoch: int) -> None:
         path.rename(target)
 
 
+def recorded_epochs(run_dir: Path) -> int | None:
+    """The epochs of the run the outputs in ``run_dir`` show (from ``summary.json``, written
+    last); None when no complete set of outputs is there."""
+    try:
+        epochs = json.loads((run_dir / "summary.json").read_text())["epochs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return epochs if isinstance(epochs, int) else None
+
+
+class Stopped(Exception):
+    """A stop signal (Ctrl-C, SIGTERM, SIGHUP) arrived; ``signum`` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals():
+    """Turn Ctrl-C, SIGTERM and SIGHUP into :class:`Stopped`, to end with a message, not a
+    traceback. As in training, a signal the process was started ignoring (``nohup``) stays
+    ignored."""
+    def stop(signum, frame):
+        raise Stopped(signum)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, stop) for signum in STOP_SIGNALS
+                if signum == signal.SIGINT or signal.getsignal(signum) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
 class Timed:
     """Wrap a callback and add up the seconds spent in it."""
 
@@ -295,6 +428,10 @@ class Timed:
 
     def __getattr__(self, name):  # the callback's other hooks (on_start, ...) pass through
         return getattr(self.callback, name)
+
+    @property
+    def state_key(self) -> str:  # a checkpoint files the callback's state under its own name
+        return type(self.callback).__name__
 
 
 def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, model, inputs,
@@ -314,8 +451,9 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     TensorBoard writer is flushed and closed even when training fails.
     ``measure(model)`` may add experiment-specific results of the trained net
     to the summary (and to TensorBoard's hparams metrics). ``checkpoint.pt`` is
-    written at the end, every ``--checkpoint-every`` epochs, on Ctrl-C (then
-    the process exits with status 130 and says how to resume) and on
+    written at the end, every ``--checkpoint-every`` epochs, on Ctrl-C, SIGTERM or
+    SIGHUP (then the process exits with status 128 + the signal's number, 130 for
+    Ctrl-C, and says how to resume; also while the outputs are written) and on
     divergence (exit status 1); ``resume`` continues from a loaded checkpoint.
     ``weights.json`` holds the trained network. Returns the summary.
     """
@@ -329,10 +467,16 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
 
     callbacks: list[Timed] = []
     logger = snapshots = None
+    # Resuming a run whose training ended but whose outputs were not all written: fit
+    # trains nothing, and the outputs are written as the first session would have.
+    finishing = resume is not None and (resume["epoch"] >= config.epochs
+                                        or resume["history"].get("stopped_early", False))
     if config.tensorboard:
         from torchann.viz.tensorboard import TensorBoardLogger  # imported lazily: it is slow
-        logger = TensorBoardLogger(run_dir,
-                                   purge_step=None if resume is None else resume["epoch"] + 1,
+        # A resumed run drops the events earlier sessions logged after its checkpoint (and,
+        # when finishing, those of the last epoch too: they are logged again below).
+        purge_step = None if resume is None else resume["epoch"] + (0 if finishing else 1)
+        logger = TensorBoardLogger(run_dir, purge_step=purge_step,
                                    loss=(fit_options or {}).get("loss", "squared"))
         callbacks.append(Timed(logger))
     if config.animate or (logger is not None and config.images):
@@ -360,7 +504,8 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                   "data": (extra or {}).get("data", {})}
         try:
             saving = Checkpoint(checkpoint, every=config.checkpoint_every, config=record)
-            history = fit(model, inputs, targets, lr=config.lr, epochs=config.epochs,
+            epochs = resume["epoch"] if finishing else config.epochs  # early stopping ends sooner
+            history = fit(model, inputs, targets, lr=config.lr, epochs=epochs,
                           batch_size=config.batch_size, anneal=config.anneal, shuffle=shuffle,
                           seed=config.seed, resume=resume, **(fit_options or {}),
                           callbacks=[*callbacks, saving] + ([validation] if validation else []))
@@ -368,10 +513,10 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
             print(f"error: {error} The last good state is in {checkpoint}.", file=sys.stderr)
             raise SystemExit(1) from None
         except TrainingInterrupted as stop:
-            print(f"\nInterrupted in epoch {stop.epoch} after step {stop.step} of {stop.steps}; "
-                  f"checkpoint written to {checkpoint}.\nResume with: {command} --resume {run_dir}",
-                  file=sys.stderr)
-            raise SystemExit(130) from None
+            what = str(stop)  # "interrupted [by SIGTERM] in epoch 4 after step 1 of 12"
+            print(f"\n{what[0].upper()}{what[1:]}; checkpoint written to {checkpoint}.\n"
+                  f"Resume with: {command} --resume {run_dir}", file=sys.stderr)
+            raise SystemExit(128 + stop.signum) from None
         except ValueError as error:  # e.g. resuming with settings that do not match
             print(f"error: {error}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -381,91 +526,110 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         timing["training"] = session - in_callbacks
         timing["callbacks"] = in_callbacks
 
-        start = time.perf_counter()
-        final = EpochEnd(len(history.loss), config.epochs, history.loss[-1], history.lr[-1],
-                         history.accuracy[-1] if history.accuracy else None, model,
-                         inputs, targets, history)
-        figure = figure_of(final)
-        figure_path = run_dir / "figure.png"
-        if resume is not None:  # a finished run extended: keep what it had written
-            for name in ("figure.png", "summary.json", "weights.json", "learning.gif",
-                         "hidden_units.png", "hidden_units.gif"):
-                _keep_previous(run_dir / name, resume["epoch"])
-        figure.savefig(figure_path, dpi=100)
-        units = None
-        if supports_hidden_units(model):  # one panel per hidden unit (torchann/viz/neurons.py)
-            units = hidden_units_figure(final, title)
-            units.savefig(run_dir / "hidden_units.png", dpi=100)
-        files_weights = export_weights(model, run_dir / "weights.json")
-        timing["figure"] = time.perf_counter() - start
-        files = {"figure": str(figure_path), "weights": str(files_weights),
-                 "checkpoint": str(checkpoint)}
-        if units is not None:
-            files["hidden_units"] = str(run_dir / "hidden_units.png")
-        results = measure(model) if measure is not None else {}
-        if logger is not None and config.images and snapshots.frames:
+        # Training is done and checkpointed; a signal from here on stops the writing with a
+        # message, and `--resume` finishes it.
+        with stop_on_signals():
             start = time.perf_counter()
-            canvas = Figure(figsize=TRAINING_FIGSIZE)
-            for frame in render_frames(choose_frames(snapshots.frames, config.images), model,
-                                       inputs, targets, history, config.epochs, draw, canvas,
-                                       title):
-                logger.add_figure("views/learning", canvas, frame.epoch)
-            timing["tensorboard_images"] = time.perf_counter() - start
-        if config.animate and snapshots.frames:
-            start = time.perf_counter()
-            frames = choose_frames(snapshots.frames, config.frames)
-            gif = save_gif(run_dir / "learning.gif", frames, model, inputs, targets, history,
-                           config.epochs, draw, figsize=TRAINING_FIGSIZE, title=title)
-            timing["animation"] = time.perf_counter() - start
-            files["animation"] = str(gif)
+            final = EpochEnd(len(history.loss), config.epochs, history.loss[-1], history.lr[-1],
+                             history.accuracy[-1] if history.accuracy else None, model,
+                             inputs, targets, history, online_loss=history.online_loss[-1],
+                             val_loss=history.val_loss[-1] if history.val_loss else None,
+                             val_accuracy=history.val_accuracy[-1] if history.val_accuracy
+                             else None)
+            if finishing and logger is not None:  # the last epoch's points, purged above
+                like = next(model.parameters())
+                logger(replace(final, inputs=inputs.to(like), targets=targets.to(like)))
+            figure = figure_of(final)
+            figure_path = run_dir / "figure.png"
+            held = recorded_epochs(run_dir)
+            if held is not None:  # a finished run extended: keep what it had written
+                for name in ("figure.png", "summary.json", "weights.json", "learning.gif",
+                             "hidden_units.png", "hidden_units.gif"):
+                    _keep_previous(run_dir / name, held)
+            figure.savefig(figure_path, dpi=100)
+            units = None
+            if supports_hidden_units(model):  # one panel per hidden unit (torchann/viz/neurons.py)
+                units = hidden_units_figure(final, title)
+                units.savefig(run_dir / "hidden_units.png", dpi=100)
+            files_weights = export_weights(model, run_dir / "weights.json")
+            timing["figure"] = time.perf_counter() - start
+            files = {"figure": str(figure_path), "weights": str(files_weights),
+                     "checkpoint": str(checkpoint)}
             if units is not None:
-                files["hidden_units_animation"] = str(save_gif(
-                    run_dir / "hidden_units.gif", frames, model, inputs, targets, history,
-                    config.epochs, draw_hidden_units, figsize=neuron_figure_size(model),
-                    title=title))
-            timing["animation"] = time.perf_counter() - start
-            say(f"saved {gif} ({len(frames)} frames, epochs {frames[0].epoch} to "
-                f"{frames[-1].epoch})")
-        summary = {
-            "experiment": experiment,
-            "final_loss": history.loss[-1],
-            "accuracy": history.accuracy[-1] if history.accuracy else None,
-            "epochs": len(history.loss),
-            "steps": history.steps,
-            "seconds": seconds,
-            "steps_per_second": history.steps / seconds if seconds > 0 else None,
-            "device": device.type,
-            "torch": torch.__version__,
-            "architecture": model.architecture(),
-            "run_dir": str(run_dir),
-            **files,
-            "config": asdict(config),
-            **results,
-            **(extra or {}),
-            "timing_seconds": timing,
-            "history": history.to_dict(),
-        }
-        if logger is not None:
-            start = time.perf_counter()
-            logger.add_figure("views/final", figure, summary["epochs"])
-            if units is not None:
-                logger.add_figure("views/hidden_units", units, summary["epochs"])
-            metrics = {"trained/final_loss": summary["final_loss"]}
-            if summary["accuracy"] is not None:
-                metrics["trained/accuracy"] = summary["accuracy"]
-            for key, value in results.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    metrics[f"trained/{key}"] = value
-            knobs = ("architecture", "epochs", "lr", "anneal", "hidden", "batch_size", "seed",
-                     "dtype", *(extra or {}).get("data", {}))
-            logger.add_hparams({k: v for k, v in settings.items() if k in knobs}, metrics)
-            logger.add_text("results", "\n".join(
-                f"    {k.removeprefix('trained/')} = {v:.6g}" for k, v in metrics.items()))
-            timing["tensorboard_final"] = time.perf_counter() - start
-        write_json(run_dir / "summary.json", summary)
+                files["hidden_units"] = str(run_dir / "hidden_units.png")
+            results = measure(model) if measure is not None else {}
+            if logger is not None and config.images and snapshots.frames:
+                start = time.perf_counter()
+                canvas = Figure(figsize=TRAINING_FIGSIZE)
+                for frame in render_frames(choose_frames(snapshots.frames, config.images), model,
+                                           inputs, targets, history, config.epochs, draw, canvas,
+                                           title):
+                    logger.add_figure("views/learning", canvas, frame.epoch)
+                timing["tensorboard_images"] = time.perf_counter() - start
+            if config.animate and snapshots.frames:
+                start = time.perf_counter()
+                frames = choose_frames(snapshots.frames, config.frames)
+                gif = save_gif(run_dir / "learning.gif", frames, model, inputs, targets, history,
+                               config.epochs, draw, figsize=TRAINING_FIGSIZE, title=title)
+                timing["animation"] = time.perf_counter() - start
+                files["animation"] = str(gif)
+                if units is not None:
+                    files["hidden_units_animation"] = str(save_gif(
+                        run_dir / "hidden_units.gif", frames, model, inputs, targets, history,
+                        config.epochs, draw_hidden_units, figsize=neuron_figure_size(model),
+                        title=title))
+                timing["animation"] = time.perf_counter() - start
+                say(f"saved {gif} ({len(frames)} frames, epochs {frames[0].epoch} to "
+                    f"{frames[-1].epoch})")
+            summary = {
+                "experiment": experiment,
+                "final_loss": history.loss[-1],
+                "accuracy": history.accuracy[-1] if history.accuracy else None,
+                "epochs": len(history.loss),
+                "steps": history.steps,
+                "seconds": seconds,
+                "steps_per_second": history.steps / seconds if seconds > 0 else None,
+                "device": device.type,
+                "torch": torch.__version__,
+                "architecture": model.architecture(),
+                "run_dir": str(run_dir),
+                **files,
+                "config": asdict(config),
+                **results,
+                **(extra or {}),
+                "timing_seconds": timing,
+                "history": history.to_dict(),
+            }
+            if logger is not None:
+                start = time.perf_counter()
+                logger.add_figure("views/final", figure, summary["epochs"])
+                if units is not None:
+                    logger.add_figure("views/hidden_units", units, summary["epochs"])
+                metrics = {"trained/final_loss": summary["final_loss"]}
+                if summary["accuracy"] is not None:
+                    metrics["trained/accuracy"] = summary["accuracy"]
+                for key, value in results.items():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        metrics[f"trained/{key}"] = value
+                knobs = ("architecture", "epochs", "lr", "anneal", "hidden", "batch_size", "seed",
+                         "dtype", *(extra or {}).get("data", {}))
+                logger.add_hparams({k: v for k, v in settings.items() if k in knobs}, metrics)
+                logger.add_text("results", "\n".join(
+                    f"    {k.removeprefix('trained/')} = {v:.6g}" for k, v in metrics.items()))
+                timing["tensorboard_final"] = time.perf_counter() - start
+            write_json(run_dir / "summary.json", summary)
+    except Stopped as stop:
+        print(f"\nStopped by {stop} while writing the outputs. Training is complete and saved "
+              f"in {checkpoint}.\nFinish with: {command} --resume {run_dir}", file=sys.stderr)
+        raise SystemExit(128 + stop.signum) from None
+    except OSError as error:  # a full disk, or a folder made read-only during the run
+        print(f"error: could not write {error.filename or run_dir}: {error.strerror or error}",
+              file=sys.stderr)
+        raise SystemExit(2) from None
     finally:
         if logger is not None:
             logger.close()
+        release_lock(run_dir)
 
     accuracy = "" if summary["accuracy"] is None else \
         f", training accuracy {100 * summary['accuracy']:.1f}%"
@@ -518,7 +682,7 @@ def run_classification(experiment, parser: argparse.ArgumentParser, argv, *, mak
 
 def output_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A parser with only the output flags, for experiments that do not run ``fit``."""
-    parser = argparse.ArgumentParser(prog=prog, description=description,
+    parser = ExperimentParser(prog=prog, description=description,
                                      formatter_class=HelpFormatter)
     add_output_flags(parser)
     return parser

@@ -21,7 +21,16 @@ plateaus and local minima show as separate modes), ``members.png`` (stuck
 restarts' decision regions next to solved ones), and TensorBoard's HParams
 view (one row per configuration).
 
+Each finished configuration is saved at once (``jobs/``), so a sweep of hours
+survives being stopped. Ctrl-C, SIGTERM or SIGHUP drops only the ensemble in
+training, writes the files above for the configurations done so far
+(``summary.json`` says ``"complete": false`` and how many are done), prints
+how to resume, and exits with 128 + the signal's number. ``--resume RUN_DIR``
+trains only the rest and ends with the same results as an uninterrupted
+sweep; it also finishes a sweep that was killed outright.
+
     python -m experiments.restarts [--restarts 1000] [--engine explicit]
+    python -m experiments.restarts --resume runs/restarts/<run>
     torchrun --nproc-per-node 2 -m experiments.restarts   # members split over 2 processes
 """
 
@@ -30,8 +39,12 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import json
+import pickle
+import shutil
+import signal
 import sys
-import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -43,17 +56,20 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.common import (HelpFormatter, DTYPES, add_output_flags, make_run_dir,  # noqa: E402
-                                positive_float, positive_int)
+from experiments.common import (DTYPES, ExperimentParser, HelpFormatter, Stopped, add_output_flags,  # noqa: E402
+                                flags_given, make_run_dir, positive_float, positive_int)
 from experiments.regression import fit_errors  # noqa: E402
 from torchann import MLP, data  # noqa: E402
-from torchann.training.checks import resolve_device  # noqa: E402
+from torchann.training.checks import check_memory, resolve_device  # noqa: E402
 from torchann.ensemble.distributed import (finish, gather_members, init_from_environment,  # noqa: E402
                                   rank_and_size, shard)
 from torchann.ensemble.model import Ensemble  # noqa: E402
 from torchann.ensemble.train import fit_ensemble  # noqa: E402
 from torchann.viz.plots import loss_histogram_figure, members_figure, success_rate_figure  # noqa: E402
-from torchann.runs.folders import write_json  # noqa: E402
+from torchann.runs.folders import (atomic_write, lock_run_dir, make_folder,  # noqa: E402
+                                   remove_stale_temporaries, write_json)
+from torchann.runs.integrity import content_checksum, first_line  # noqa: E402
+from torchann.runs.interrupt import InterruptFlag  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -80,9 +96,9 @@ FIT_MSE_BAR = 0.1
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m experiments.restarts",
-                                     description=__doc__.splitlines()[0],
-                                     formatter_class=HelpFormatter)
+    parser = ExperimentParser(prog="python -m experiments.restarts",
+                              description=__doc__.splitlines()[0],
+                              formatter_class=HelpFormatter)
     parser.add_argument("--restarts", type=positive_int, default=1000, help="random starts per configuration")
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=list(range(1, 9)),
@@ -98,7 +114,15 @@ def build_parser():
     parser.add_argument("--curve-every", type=positive_int, default=10,
                         help="epochs between the loss-curve points saved per restart")
     add_output_flags(parser)
+    parser.add_argument("--resume", default=None, metavar="RUN_DIR",
+                        help="finish the interrupted sweep in RUN_DIR: train only the "
+                             "configurations it has not done yet")
     return parser
+
+
+# The flags that make the sweep what it is: --resume takes them from the run.
+SWEEP_FLAGS = ("restarts", "tasks", "hidden", "lrs", "epochs_scale", "engine", "dtype",
+               "curve_every")
 
 
 def jobs(args) -> list[dict]:
@@ -118,11 +142,42 @@ def jobs(args) -> list[dict]:
     return planned
 
 
-def run_job(job: dict, args, device, dtype) -> dict:
-    """Train one ensemble (this rank's share of it) and return the gathered per-member results."""
+def check_sweep_fits(parser, args, planned: list[dict]) -> None:
+    """Refuse, before any folder is made, a sweep whose largest ensemble cannot fit in memory:
+    its weights, and its history of three numbers per member and epoch."""
+    for job in planned:
+        members = args.restarts * len(job_settings(job))
+        epochs = max(1, round(TASKS[job["task"]].epochs * args.epochs_scale))
+        weights = members * job["hidden"] * 8
+        try:
+            check_memory(8 * (3 * members * epochs + 4 * weights),
+                         f"the {job['task']} ensemble of {members:,} members x {epochs:,} epochs")
+        except ValueError as error:
+            parser.error(str(error))
+
+
+def job_settings(job: dict) -> list[tuple[float, float]]:
+    """The job's configurations, as (lr, anneal) pairs in member-block order."""
+    return [(lr, anneal) for lr in job["lrs"] for anneal in job["anneals"]]
+
+
+def stop_when_signalled(flag: InterruptFlag):
+    """A ``fit_ensemble`` callback: abandon the ensemble after the epoch in which a signal came."""
+    def check(state):
+        if flag.requested:
+            raise Stopped(flag.signum)
+    return check
+
+
+def run_job(job: dict, args, device, dtype, flag: InterruptFlag) -> dict:
+    """Train one ensemble (this rank's share of it) and return the gathered per-member results.
+
+    Raises :class:`Stopped` on every rank if a signal reached any of
+    them: they agree before gathering, so none is left waiting for the others.
+    """
     task = TASKS[job["task"]]
     K = args.restarts
-    settings = [(lr, anneal) for lr in job["lrs"] for anneal in job["anneals"]]
+    settings = job_settings(job)
     seeds = [s for _ in settings for s in range(K)]                 # member -> init seed
     member_lr = [lr for lr, _ in settings for _ in range(K)]
     member_anneal = [anneal for _, anneal in settings for _ in range(K)]
@@ -132,9 +187,15 @@ def run_job(job: dict, args, device, dtype) -> dict:
     epochs = max(1, round(task.epochs * args.epochs_scale))
     ensemble = Ensemble([inputs.shape[1], job["hidden"], 1], task.hidden, task.output,
                         seeds=[seeds[i] for i in mine], dtype=dtype, device=device)
-    history = fit_ensemble(ensemble, inputs, targets, lr=[member_lr[i] for i in mine],
-                           anneal=[member_anneal[i] for i in mine], epochs=epochs,
-                           engine=args.engine)
+    try:
+        history = fit_ensemble(ensemble, inputs, targets, lr=[member_lr[i] for i in mine],
+                               anneal=[member_anneal[i] for i in mine], epochs=epochs,
+                               engine=args.engine, callback=stop_when_signalled(flag))
+    except Stopped:
+        pass  # this rank's flag is set: the agreement below stops every rank
+    signum = int(gather_members(torch.tensor([flag.signum or 0])).max())
+    if signum:
+        raise Stopped(signum)
     result = {
         "loss": gather_members(history.stacked("online_loss")),                      # (epochs, M)
         "final_loss": gather_members(history.final_loss),
@@ -160,34 +221,148 @@ def configuration_id(job: dict, lr: float, anneal: float) -> str:
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
+    saved = open_sweep(parser, args, argv) if args.resume else None  # restores SWEEP_FLAGS
     try:
         device = resolve_device(args.device)
     except ValueError as error:
         parser.error(str(error))
-    dtype = DTYPES[args.dtype]
     distributed = init_from_environment(device)
     rank, size = rank_and_size()
     lead = rank == 0
-    run_dir = make_run_dir(parser, "restarts", args) if lead else None
+    if saved is not None and saved.get("complete"):
+        if lead:
+            print(f"{args.resume} is already complete ({saved['configurations_total']} "
+                  "configurations); nothing to resume", file=sys.stderr)
+        if distributed:
+            finish()
+        return saved
 
-    planned = jobs(args)
+    planned, summary = jobs(args), None
+    check_sweep_fits(parser, args, planned)
+    # Under torchrun the agent relays each signal, so a worker sees one Ctrl-C twice.
+    with InterruptFlag(hard_stop=not distributed) as flag, ExitStack() as held:
+        run_dir = Path(args.resume) if args.resume else (
+            make_run_dir(parser, "restarts", args) if lead else None)
+        if lead:
+            held.enter_context(lock(parser, run_dir))
+        if lead and saved is None:  # from the start, the folder says what it holds
+            write_outputs(run_dir, args, [], planned, size)
+        results, signum = train_jobs(parser, args, run_dir, planned, device, flag)
+        if lead:  # a signal from here on is ignored: the files below are what it asks for
+            summary = write_outputs(run_dir, args, results, planned, size)
+            report(summary, args)
+    if distributed:
+        finish()
+    if signum:
+        if lead:
+            command = ("python -m experiments.restarts" if size == 1 else
+                       f"torchrun --nproc-per-node {size} -m experiments.restarts")
+            done, total = summary["configurations_done"], summary["configurations_total"]
+            print(f"\nInterrupted by {signal.Signals(signum).name}: {done} of {total} "
+                  f"configurations done; partial results written to {run_dir}.\n"
+                  f"Resume with: {command} --resume {run_dir}", file=sys.stderr)
+        raise SystemExit(128 + signum)  # as the shell reports a process the signal ended
+    return summary
+
+
+def train_jobs(parser, args, run_dir: Path | None, planned, device, flag) -> tuple[list, int]:
+    """Train the planned jobs that ``run_dir`` does not hold yet, saving each as it finishes.
+
+    Returns the (job, result) pairs done, in order, and the signal that stopped
+    the sweep (0 if none). Only rank 0 keeps results; the others hold ``None``.
+    """
+    lead = rank_and_size()[0] == 0
     results = []
-    start = time.perf_counter()
     progress = tqdm(planned, desc="sweep", unit="ensemble", disable=not lead or args.quiet,
                     file=sys.stderr)
     for job in progress:
         progress.set_postfix_str(f"{job['task']} {job['sweep']} h={job['hidden']}")
-        results.append((job, run_job(job, args, device, dtype)))
-    seconds = time.perf_counter() - start
-    summary = None
-    if lead:
-        summary = write_outputs(run_dir, args, results, seconds, size)
-    if distributed:
-        finish()
-    return summary
+        kept = Path(args.resume, "jobs", f"{job_id(job)}.pt") if args.resume else None
+        if kept is not None and kept.exists():  # done before the sweep was stopped
+            results.append((job, load_job(parser, kept) if lead else None))
+            continue
+        try:
+            result = run_job(job, args, device, DTYPES[args.dtype], flag)
+        except Stopped as stop:
+            progress.close()
+            return results, stop.signum
+        if lead:
+            save_job(run_dir, job, result)
+        results.append((job, result))
+    progress.close()
+    return results, 0
 
 
-def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) -> dict:
+def lock(parser, run_dir: Path):
+    """Hold the run folder while this process works in it: a second resume is refused."""
+    try:
+        held = lock_run_dir(run_dir)
+    except ValueError as error:
+        parser.error(str(error))
+    for folder in (run_dir, run_dir / "jobs"):  # left by a process killed mid-write
+        remove_stale_temporaries(folder)
+    return held
+
+
+def job_id(job: dict) -> str:
+    return f"{job['task']}_{job['sweep']}-sweep_h{job['hidden']}"
+
+
+def save_job(run_dir: Path, job: dict, result: dict) -> None:
+    """Keep a finished ensemble's results (tensors and plain data) until the sweep is done."""
+    folder = make_folder(run_dir / "jobs", "the folder for finished configurations")
+    signed = result | {"checksum": content_checksum(result)}  # as a checkpoint is
+    atomic_write(folder / f"{job_id(job)}.pt", lambda tmp: torch.save(signed, tmp))
+
+
+def load_job(parser, path: Path) -> dict:
+    try:
+        result = torch.load(path, weights_only=True)
+        if not isinstance(result, dict) or result.pop("checksum", None) != content_checksum(result):
+            raise ValueError("its content does not match its checksum")
+        return result
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, TypeError,
+            ValueError) as error:
+        parser.error(f"--resume: {path} is damaged ({first_line(error)}); delete it to train "
+                     "that ensemble again")
+
+
+def open_sweep(parser: argparse.ArgumentParser, args, argv) -> dict:
+    """Read the summary of the run ``--resume`` names and take its SWEEP_FLAGS into ``args``.
+
+    A sweep flag given on the command line that differs from the run's is a
+    usage error, even when it equals the default: the results would mix two
+    different sweeps. ``--device``, ``--quiet`` and ``--no-tensorboard`` may change.
+    """
+    run_dir = Path(args.resume)
+    try:
+        saved = json.loads((run_dir / "summary.json").read_text())
+        settings = {key: saved["settings"][key] for key in SWEEP_FLAGS}
+        if saved["experiment"] != "restarts":
+            raise ValueError(saved["experiment"])
+    except (OSError, ValueError, KeyError, TypeError):
+        parser.error(f"--resume: {run_dir} is not a run of experiments.restarts "
+                     "(no readable summary.json with its settings)")
+    given = flags_given(parser, argv, (*SWEEP_FLAGS, "logdir", "run_name"))
+    if given & {"logdir", "run_name"}:
+        parser.error("--resume: --logdir and --run-name name a new run; RUN_DIR is the one "
+                     "that is continued")
+    for key in SWEEP_FLAGS:
+        if key in given and getattr(args, key) != settings[key]:
+            parser.error(f"--resume: --{key.replace('_', '-')} cannot change when resuming "
+                         f"(the run used {settings[key]!r}, got {getattr(args, key)!r})")
+        setattr(args, key, settings[key])
+    return saved
+
+
+CONFIGURATION_FIELDS = ["configuration", "task", "sweep", "hidden", "lr", "anneal", "restarts",
+                        "epochs", "success_rate", "median_final_loss"]
+
+
+def write_outputs(run_dir: Path, args, results, planned, processes: int) -> dict:
+    """Write the tables, figures and summary for the finished ``results`` of the ``planned``
+    jobs. Fewer than planned make a partial set (``"complete": false``) without TensorBoard,
+    which is written once, when the sweep completes (then the saved jobs are deleted)."""
     configurations, member_rows = [], []
     curves_path = run_dir / "loss_curves.csv.gz"
     with gzip.open(curves_path, "wt", newline="") as curves_file:
@@ -195,8 +370,7 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
         curves.writerow(["configuration", "seed", "epoch", "online_loss"])
         for job, r in results:
             K = args.restarts
-            for block, (lr, anneal) in enumerate(
-                    [(lr, a) for lr in job["lrs"] for a in job["anneals"]]):
+            for block, (lr, anneal) in enumerate(job_settings(job)):
                 cid = configuration_id(job, lr, anneal)
                 members = range(block * K, (block + 1) * K)
                 success = r["success"][block * K:(block + 1) * K]
@@ -227,13 +401,19 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
         writer.writeheader()
         writer.writerows(member_rows)
     with open(run_dir / "configurations.csv", "w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(configurations[0]))
+        writer = csv.DictWriter(stream, fieldnames=CONFIGURATION_FIELDS)
         writer.writeheader()
         writer.writerows(configurations)
 
     figures = make_figures(run_dir, args, results, configurations)
     member_steps = sum(r["members"] * r["steps"] for _, r in results)
-    summary = {"experiment": "restarts", "run_dir": str(run_dir), "restarts": args.restarts,
+    seconds = sum(r["seconds"] for _, r in results)  # training, over every session
+    complete = len(results) == len(planned)
+    summary = {"experiment": "restarts", "run_dir": str(run_dir), "complete": complete,
+               "configurations_done": len(configurations),
+               "configurations_total": sum(len(job_settings(job)) for job in planned),
+               "settings": {key: getattr(args, key) for key in SWEEP_FLAGS},
+               "restarts": args.restarts,
                "engine": args.engine, "dtype": args.dtype, "processes": processes,
                "seconds": seconds, "member_steps": member_steps,
                "member_steps_per_second": member_steps / seconds if seconds else None,
@@ -242,19 +422,29 @@ def write_outputs(run_dir: Path, args, results, seconds: float, processes: int) 
                    "configurations": str(run_dir / "configurations.csv"),
                    "loss_curves": str(curves_path),
                    **{f"{name}_figure": path for name, (path, _) in figures.items()}}}
-    write_json(run_dir / "summary.json", summary)
-    if args.tensorboard:
+    if complete and args.tensorboard:
         write_tensorboard(run_dir, configurations, figures)
-    if not args.quiet:
-        print(f"\n{len(member_rows):,} restarts in {seconds:.1f} s "
-              f"({summary['member_steps_per_second']:,.0f} member-steps/s, {processes} process(es))")
-        print(f"{'configuration':<44}{'success':>9}{'median final loss':>20}")
-        for c in configurations:
-            print(f"{c['configuration']:<44}{100 * c['success_rate']:>8.1f}%"
-                  f"{c['median_final_loss']:>20.4g}")
-        print(f"Wrote {run_dir}/: members.csv, configurations.csv, loss_curves.csv.gz, "
-              "summary.json, success_rates.png, final_losses.png, members.png")
+    write_json(run_dir / "summary.json", summary)
+    if complete:
+        shutil.rmtree(run_dir / "jobs", ignore_errors=True)
     return summary
+
+
+def report(summary: dict, args) -> None:
+    """Print the success rates of the configurations done."""
+    if args.quiet or not summary["configurations"]:
+        return
+    configurations = summary["configurations"]
+    rate = summary["member_steps_per_second"]
+    print(f"\n{args.restarts * len(configurations):,} restarts in {summary['seconds']:.1f} s "
+          f"({rate:,.0f} member-steps/s, {summary['processes']} process(es))")
+    print(f"{'configuration':<44}{'success':>9}{'median final loss':>20}")
+    for c in configurations:
+        print(f"{c['configuration']:<44}{100 * c['success_rate']:>8.1f}%"
+              f"{c['median_final_loss']:>20.4g}")
+    partial = "" if summary["complete"] else " (partial)"
+    files = ", ".join(Path(path).name for path in summary["files"].values())
+    print(f"Wrote {summary['run_dir']}/{partial}: {files}, summary.json")
 
 
 def make_figures(run_dir: Path, args, results, configurations) -> dict:

@@ -10,6 +10,7 @@ readable overview.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -40,6 +41,18 @@ CLI = [
     ("xor --resume <run> --lr 0.5", ["experiments.xor", "--resume", "{tmp}/xor/taken", "--lr", "0.5"]),
     ("ring --resume <an xor run>", ["experiments.ring", "--resume", "{tmp}/xor/taken"]),
     ("xor --resume <malicious file>", ["experiments.xor", "--resume", "{evil}"]),
+    ("regression --resume <an xor run>", ["experiments.regression", "--resume", "{tmp}/xor/taken"]),
+    ("xor --resume /etc/passwd", ["experiments.xor", "--resume", "/etc/passwd"]),
+    ("xor --resume <a text file>", ["experiments.xor", "--resume", "{file}"]),
+    ("xor --resume <a 1-byte file>", ["experiments.xor", "--resume", "{byte}"]),
+    ("xor --resume <a corrupted checkpoint>", ["experiments.xor", "--resume", "{corrupt}"]),
+    ("xor --resume <a finished run>", ["experiments.xor", "--resume", "{tmp}/xor/taken"]),
+    ("xor --lr 1e39", ["experiments.xor", "--lr", "1e39"]),
+    ("xor --seed <20 digits>", ["experiments.xor", "--seed", "12345678901234567890123"]),
+    ("xor --run-name <300 characters>", ["experiments.xor", "--run-name", "r" * 300]),
+    ("xor --hidden 1000000000", ["experiments.xor", "--hidden", "1000000000"]),
+    ("xor --repeats 10**12", ["experiments.xor", "--repeats", "1000000000000"]),
+    ("regression --points 10**12", ["experiments.regression", "--points", "1000000000000"]),
     ("logic --gate nand", ["experiments.logic", "--gate", "nand"]),
     ("regression --target cos", ["experiments.regression", "--target", "cos"]),
     ("regression --lr 5 (diverges)", ["experiments.regression", "--lr", "5", "--logdir", "{tmp}",
@@ -89,7 +102,36 @@ def api_cases():
         ("MLP([2, 3, 1], ['tanh'])", lambda: MLP([2, 3, 1], ["tanh"])),
         ("load_checkpoint(<text file>)", lambda: load_checkpoint(__file__)),
         ("import_weights(<not JSON>)", lambda: import_weights(__file__)),
+        ("fit(resume={})", lambda: fit(net(), x, t, lr=1, epochs=1, resume={})),
+        ("fit(<every parameter frozen>)", lambda: fit(net().requires_grad_(False), x, t, lr=1,
+                                                      epochs=1)),
+        ("fit(loss='bce', targets 5)", lambda: fit(net(), x, 5 * t, lr=1, epochs=1, loss="bce")),
+        ("fit(lr=1e39, float32 net)", lambda: fit(TwoLayerNet(2, 3, 1, dtype=torch.float32), x, t,
+                                                  lr=1e39, epochs=1)),
+        ("fit(epochs=10**12)", lambda: fit(net(), x, t, lr=1, epochs=10 ** 12)),
+        ("net(<3 columns>)", lambda: net()(torch.rand(4, 3))),
+        ("TwoLayerNet(2, 3, 1, seed=10**20)", lambda: TwoLayerNet(2, 3, 1, seed=10 ** 20)),
+        ("MLP([2, 10**9, 1])", lambda: MLP([2, 10 ** 9, 1])),
+        ("import_weights(<float32 file with 1e39>)", lambda: import_weights(_weights_file(
+            lambda spec: spec["layers"][0]["weight"][0].__setitem__(0, 1e39)))),
+        ("import_weights(<sizes [2, 10**9, 1]>)", lambda: import_weights(_weights_file(
+            lambda spec: spec.update(sizes=[2, 10 ** 9, 1])))),
     ]
+
+
+def _weights_file(change) -> str:
+    """A float32 weights file of a 2-3-1 net, altered by ``change(spec)`` (checksum dropped)."""
+    import torch
+
+    from torchann import TwoLayerNet
+    from torchann.runs.weights import weights_to_dict
+    spec = weights_to_dict(TwoLayerNet(2, 3, 1, dtype=torch.float32))
+    spec.pop("checksum", None)
+    change(spec)
+    handle, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(handle, "w") as stream:
+        json.dump(spec, stream)
+    return path
 
 
 def one_line(text: str) -> str:
@@ -104,12 +146,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         xor.main(["--logdir", tmp, "--run-name", "taken", "--epochs", "1", "--quiet"])
         (Path(tmp) / "afile").write_text("x")
+        (Path(tmp) / "abyte").write_bytes(b"\x00")
         evil = Path(tmp) / "evil.pt"
         torch.save({"x": os.system}, evil)  # a pickled callable
+        corrupt = bytearray((Path(tmp) / "xor" / "taken" / "checkpoint.pt").read_bytes())
+        corrupt[len(corrupt) // 2] ^= 0x10  # one bit flipped in the middle of the file
+        (Path(tmp) / "corrupt.pt").write_bytes(bytes(corrupt))
         print("| input | exit | what the user sees |\n|---|---|---|")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         for label, args in CLI:
-            args = [a.format(tmp=tmp, file=f"{tmp}/afile", evil=evil) for a in args]
+            args = [a.format(tmp=tmp, file=f"{tmp}/afile", byte=f"{tmp}/abyte", evil=evil,
+                             corrupt=f"{tmp}/corrupt.pt") for a in args]
             result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env,
                                     capture_output=True, text=True, timeout=300)
             shown = one_line(result.stderr or result.stdout)

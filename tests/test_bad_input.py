@@ -1,6 +1,5 @@
 """Random bad input thrown at fit and the nets: handled, or rejected with a clear error."""
 
-import math
 
 import pytest
 import torch

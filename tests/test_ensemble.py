@@ -184,6 +184,8 @@ def test_restarts_writes_tables_figures_and_tensorboard(logdir):
     for tag in events.Tags()["images"]:
         assert events.Images(tag)[0].width > 400
     on_disk = json.loads((run / "summary.json").read_text())
+    assert on_disk["complete"] and on_disk["configurations_done"] == on_disk["configurations_total"] == 6
+    assert not (run / "jobs").exists()  # each ensemble's saved results, kept only until the end
     assert {k: Path(v).name for k, v in on_disk["files"].items()} == {
         "members": "members.csv", "configurations": "configurations.csv",
         "loss_curves": "loss_curves.csv.gz", "success_rates_figure": "success_rates.png",

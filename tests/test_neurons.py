@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from torchann import MLP, TwoLayerNet, data
+from torchann import MLP, TwoLayerNet, data, fit
 from torchann.train import EpochEnd, History
 from torchann.viz.neurons import hidden_units_figure, supports_hidden_units
 
@@ -45,3 +45,18 @@ def test_only_one_hidden_layer_one_output_and_one_or_two_inputs_are_drawn():
     assert not supports_hidden_units(MLP([2, 1]))
     assert not supports_hidden_units(MLP([2, 3, 3, 1]))
     assert not supports_hidden_units(MLP([4, 3, 1]))
+
+
+def test_the_ready_made_figures_title_the_last_epoch_of_a_loss_curve():
+    """``History.loss_curve()`` starts at epoch 0: after 3 epochs it has 4 points."""
+    from torchann.viz.plots import decision_region_figure, regression_figure
+    x, t = data.logic_gate("xor", repeats=1)
+    net = TwoLayerNet(2, 3, 1)
+    history = fit(net, x, t, lr=1.0, epochs=3)
+    figure = decision_region_figure(net, x, t, history.loss_curve())
+    assert "epoch 3" in [ax.get_title() for ax in figure.axes]
+    xr, yr = data.regression("sin", n=10)
+    reg = TwoLayerNet(1, 3, 1, hidden="tanh", output="identity")
+    history = fit(reg, xr, yr, lr=0.1, epochs=3)
+    figure = regression_figure(reg, xr, yr, data.regression_function("sin"), history.loss_curve())
+    assert "epoch 3" in [ax.get_title() for ax in figure.axes]

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from torchann.functional import canonical_name, get_activation
-from torchann.training.checks import check_dtype, check_positive_int, check_seed, resolve_device
+from torchann.training.checks import (check_dtype, check_memory, check_positive_int, check_seed,
+                                      resolve_device)
 
 __all__ = ["INITS", "initial_weights", "Dense", "LayerStack", "SingleLayerNet", "TwoLayerNet", "MLP"]
 
@@ -35,6 +36,7 @@ def initial_weights(n_in: int, n_out: int, init: str,
         return torch.rand(*shape, generator=generator, dtype=torch.float64)
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; valid inits are: {', '.join(INITS)}")
+    check_memory(24 * (n_in + 1) * n_out, f"a layer of {n_in:,} x {n_out:,} weights")
     if init == "uniform":
         return uniform(n_in, n_out) - 0.5, uniform(1, n_out) - 0.5
     if init == "xavier":
@@ -80,6 +82,8 @@ class LayerStack(nn.Module):
     """Feeds the input through ``self.layers`` in order (every net here is one)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] != self.n_in:
+            raise ValueError(f"this net takes {self.n_in} input columns, got {x.shape[-1]}")
         for layer in self.layers:
             x = layer(x)
         return x

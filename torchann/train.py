@@ -16,7 +16,7 @@ backward. With ``engine="explicit"`` the same equations run written out
 ``anneal``, the seed's annealing (1 keeps it constant).
 
 What is not one of the four steps -- batching, the history, checkpoints,
-validation, Ctrl-C, divergence -- hangs off the loop: see ``torchann.training``
+validation, Ctrl-C and other stop signals, divergence -- hangs off the loop: see ``torchann.training``
 and ``torchann.runs``.
 """
 
@@ -67,7 +67,8 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
             (class-label targets only).
 
     Raises :class:`TrainingDiverged` if the loss stops being finite (the epoch is
-    undone first) and :class:`TrainingInterrupted` after Ctrl-C, once the step is done.
+    undone first) and :class:`TrainingInterrupted` after Ctrl-C, SIGTERM or SIGHUP, once
+    the step is done.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; valid engines are: {', '.join(ENGINES)}")
@@ -82,7 +83,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
     run.start()
     params = run.params
 
-    with InterruptFlag() as ctrl_c:
+    with InterruptFlag() as interrupt:
         for epoch in range(run.epoch, run.epochs):
             lr_now = lr_at(epoch, run.lr, run.anneal)
             for x, t in run.batches():
@@ -101,8 +102,8 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
                     for p, grad in zip(params, grads):
                         p.sub_(grad, alpha=lr_now)
                 run.step_done(error)
-                if ctrl_c.requested:
-                    run.interrupt(lr_now)  # callbacks save this complete step; raises TrainingInterrupted
+                if interrupt.requested:  # Ctrl-C, SIGTERM or SIGHUP
+                    run.interrupt(lr_now, interrupt.signum)  # callbacks save this step, then it raises
             run.end_epoch(lr_now)    # history, divergence check, callbacks
             if run.stop:             # a callback asked to stop (early stopping)
                 break

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import torch
 
+from torchann.training.checks import check_memory, check_seed
+
 __all__ = ["GATES", "REGRESSION_TARGETS", "corners", "logic_gate", "ring", "regression",
            "regression_function"]
 
@@ -36,16 +38,16 @@ REGRESSION_TARGETS = ("sin", "abs")
 
 
 def _generator(seed: int) -> torch.Generator:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
+    return torch.Generator().manual_seed(check_seed(seed))
 
 
-def _check_count_noise(name: str, count: int, noise: float) -> None:
+def _check_count_noise(name: str, count: int, noise: float, rows_per_count: int = 1) -> None:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {count!r}")
     if not (noise >= 0 and noise < float("inf")):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    rows = count * rows_per_count
+    check_memory(8 * 3 * 4 * rows, f"a data set of {rows:,} observations")  # x, t and copies
 
 
 def corners(points, labels, *, repeats: int = 30, noise: float = 0.15,
@@ -54,7 +56,7 @@ def corners(points, labels, *, repeats: int = 30, noise: float = 0.15,
 
     Returns inputs (n, 2) and targets (n, 1) in float64.
     """
-    _check_count_noise("repeats", repeats, noise)
+    _check_count_noise("repeats", repeats, noise, rows_per_count=len(points))
     generator = _generator(seed)
     base = torch.tensor(points, dtype=torch.float64).repeat(repeats, 1)
     targets = torch.tensor(labels, dtype=torch.float64).repeat(repeats).unsqueeze(1)

@@ -27,7 +27,7 @@ import torch
 
 from torchann.backprop import ExplicitBackprop
 from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
-                             check_learning_rate, check_positive_int)
+                             check_learning_rate, check_memory, check_positive_int)
 from torchann.ensemble.model import Ensemble
 from torchann.ensemble.online import MembersLastOnline
 from torchann.losses import squared_error_per_member
@@ -161,6 +161,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                          dtype=dtype, device=device).unsqueeze(1)       # (batches, 1)
     shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
     frozen = torch.zeros(K, dtype=torch.bool)
+    check_memory(8 * 3 * epochs * K, f"the history of {K:,} members x {epochs:,} epochs")
     history = EnsembleHistory.empty(epochs, K, coding is not None)
     steps_per_epoch = len(sizes)
     step_losses = torch.empty(steps_per_epoch, K, dtype=dtype, device=device)  # reused every epoch

@@ -6,31 +6,43 @@ epoch's order is drawn, the losses of the steps done so far in that epoch, the
 history, the settings that make the run what it is (lr, anneal, batch size,
 shuffling, seed, engine, loss), the state of callbacks that keep one (the best
 epoch of ``Validation``), the caller's config, and a fingerprint of the data.
-``TrainingRun.state_dict`` (``torchann/training/run.py``) gathers it. Resuming from it replays nothing and skips nothing,
-so an interrupted run and an uninterrupted one end bit-identical.
+``TrainingRun.state_dict`` (``torchann/training/run.py``) gathers it.
+Resuming from it replays nothing and skips nothing, so an interrupted run and
+an uninterrupted one end bit-identical.
 
 Files are written atomically (a temporary file in the same folder, then a
 rename) and read with ``torch.load(weights_only=True)``, which only rebuilds
 tensors and plain containers: a file carrying pickled code is refused. Each
 run has a ``run_id``; a checkpoint file is only ever replaced by the run that
 wrote it, never silently by an unrelated one.
+
+Since version 3 a checkpoint also carries a ``checksum``: SHA-256 over its
+whole content. A file damaged on disk or in transfer is refused as a "corrupt
+checkpoint" instead of resuming a run that is no longer the one that was
+saved; ``torchann/runs/integrity.py`` holds that check and the others a file
+passes before a resume trusts it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import re
+import reprlib
 from pathlib import Path
 
 import torch
 
 from torchann.runs.folders import atomic_write, make_folder
+from torchann.runs.integrity import (check_archive, check_run_state, content_checksum,
+                                     first_line, same)
 
 __all__ = ["FORMAT", "Checkpoint", "save_checkpoint", "load_checkpoint",
            "check_checkpoint_target", "data_fingerprint"]
 
 FORMAT = "torchann-checkpoint"
-VERSION = 2
+VERSION = 3
 
 
 def data_fingerprint(inputs: torch.Tensor, targets: torch.Tensor) -> str:
@@ -46,6 +58,7 @@ def data_fingerprint(inputs: torch.Tensor, targets: torch.Tensor) -> str:
 def save_checkpoint(path: str | Path, run_state: dict, config: dict | None = None) -> Path:
     """Write a run's ``state_dict()`` (and the caller's ``config``) atomically; returns the path."""
     payload = {"format": FORMAT, "version": VERSION, **run_state, "config": config or {}}
+    payload["checksum"] = content_checksum(payload)
     return atomic_write(Path(path), lambda tmp: torch.save(payload, tmp))
 
 
@@ -65,6 +78,7 @@ class Checkpoint:
             raise TypeError(f"checkpoint every must be an integer, got {every!r}")
         if every < 0:
             raise ValueError(f"checkpoint every must be 0 or more, got {every}")
+        content_checksum({"config": config})  # a config it could not store fails now, not mid-run
         self.path, self.every, self.config = Path(path), every, config
 
     def on_fit_start(self, run) -> None:
@@ -82,32 +96,49 @@ class Checkpoint:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint safely; raises ``ValueError`` for anything that is not one."""
+    """Read a checkpoint safely; raises a one-line ``ValueError`` for anything that is not one.
+
+    Each check runs before anything trusts what the next one reads: an archive as
+    ``torch.save`` writes it, tensors and plain data only, the format and version,
+    the checksum, and finally every entry a resume reads (:func:`check_run_state`).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"a checkpoint is given as a path (str or Path), got {path!r}")
     path = Path(path)
     if path.is_dir():
         path = path / "checkpoint.pt"
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}")
+    check_archive(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         # weights_only refuses anything but tensors and plain containers. A file that
         # names a Python callable or class to rebuild (a pickle GLOBAL) carries code.
-        detail = next((line.strip() for line in str(error).splitlines()
-                       if "global" in line.lower()), None)
-        if detail is None:
+        named = re.search(r"GLOBAL (\S+)", str(error))
+        if named is None:
             raise ValueError(f"{path} is not a readable checkpoint (not a torch file of "
                              "tensors and plain data)") from None
         raise ValueError(
             f"refusing to load {path}: it contains pickled Python objects, not only tensors "
-            f"and plain data, and unpickling them could run code ({detail})") from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise ValueError(f"{path} is not a readable checkpoint: {error}") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            f"and plain data, and unpickling them could run code (it names {named[1]:.80})"
+        ) from None
+    except Exception as error:  # a damaged archive fails in many ways inside torch.load
+        raise ValueError(f"{path} is not a readable checkpoint: {first_line(error)}") from None
+    if not isinstance(payload, dict) or not same(payload.get("format"), str, FORMAT):
         raise ValueError(f"{path} is not a torchann checkpoint")
-    if payload.get("version") != VERSION:
-        raise ValueError(f"{path} has checkpoint version {payload.get('version')!r}; this "
-                         f"torchann reads version {VERSION}")
+    if not same(payload.get("version"), int, VERSION):
+        raise ValueError(f"{path} has checkpoint version {reprlib.repr(payload.get('version'))}; "
+                         f"this torchann reads version {VERSION}")
+    try:
+        checksum = content_checksum(payload, limit=path.stat().st_size)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"corrupt checkpoint {path}: {error}") from None
+    if not same(payload.get("checksum"), str, checksum):
+        raise ValueError(f"corrupt checkpoint {path}: its content does not match its checksum")
+    check_run_state(payload, str(path))
+    if not isinstance(payload.get("config"), dict):
+        raise ValueError(f"{path} is not a usable checkpoint: 'config' is not a dict")
     return payload
 
 

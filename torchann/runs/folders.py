@@ -2,7 +2,10 @@
 
 Each run gets its own new folder, ``<logdir>/<experiment>/<run name>``, named
 by the start time unless a name is given. An existing folder is never reused
-or written into, so nothing a user already has is overwritten.
+or written into, so nothing a user already has is overwritten. While a process
+works in a run folder it holds the folder's lock (:func:`lock_run_dir`), so a
+second process resuming the same run is refused instead of interleaving its
+files with the first one's.
 """
 
 from __future__ import annotations
@@ -11,13 +14,21 @@ import json
 import os
 import re
 import tempfile
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; runs are not locked there
+    fcntl = None
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["new_run_dir", "make_folder", "atomic_write", "write_json"]
+__all__ = ["new_run_dir", "make_folder", "atomic_write", "write_json", "lock_run_dir",
+           "remove_stale_temporaries"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
+MAX_NAME = 100  # file systems allow 255 bytes; keep room for the files written inside
+LOCK_NAME = ".lock"
 
 
 def make_folder(folder: str | Path, description: str) -> Path:
@@ -41,6 +52,8 @@ def make_folder(folder: str | Path, description: str) -> Path:
 
 def new_run_dir(logdir: str | Path, experiment: str, run_name: str | None = None) -> Path:
     """Create and return a fresh run folder; never returns one that existed before."""
+    if run_name is not None and len(run_name) > MAX_NAME:
+        raise ValueError(f"run name is {len(run_name)} characters long; use at most {MAX_NAME}")
     if run_name is not None and not _NAME.match(run_name):
         raise ValueError(f"run name {run_name!r} is not allowed: use letters, digits and . _ = + - "
                          "(no slashes or spaces), starting with a letter or digit")
@@ -74,6 +87,9 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     """Call ``write(temporary_path)``, then rename the file onto ``path`` in one step.
 
     A crash or Ctrl-C mid-write leaves the old file (or none), never half a file.
+    The file's bytes and then the rename are forced to disk (fsync), so even a power
+    cut cannot leave a renamed file whose content never arrived. A temporary file
+    left by a process killed mid-write is removed by :func:`remove_stale_temporaries`.
     """
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -81,12 +97,64 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; use normal permissions
         write(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
+        _fsync(path.parent)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def _fsync(path: str | Path) -> None:
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:  # a folder cannot be opened on Windows: nothing to sync there
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems do not sync folders
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_write` left behind when its process was
+    killed mid-write. Call it only while holding the folder's lock (no writer is active)."""
+    removed = []
+    for path in Path(folder).glob(".*.tmp"):
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def lock_run_dir(run_dir: str | Path):
+    """Take ``run_dir``'s lock for this process; ValueError if another process holds it.
+
+    Returns the open lock file: the lock lasts until it is closed or the process
+    ends, however it ends (the operating system releases it even after a crash
+    or SIGKILL, so there is never a stale lock to clean up).
+    """
+    path = Path(run_dir) / LOCK_NAME
+    try:
+        handle = open(path, "a+")
+    except OSError as error:
+        raise ValueError(f"cannot lock the run folder {run_dir}: {error.strerror}") from None
+    if fcntl is not None:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise ValueError(f"another process is using the run folder {run_dir} (training or "
+                             "resuming it); wait for it to finish, or stop it first") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")  # who holds it, for a person looking
+    handle.flush()
+    return handle
 
 
 def write_json(path: str | Path, data: dict) -> Path:

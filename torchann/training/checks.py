@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import torch
 from torch import nn
 
 __all__ = ["check_positive_int", "check_learning_rate", "check_anneal", "check_batch_size",
            "check_seed", "check_dtype", "check_loss_fits_output", "as_training_data",
-           "resolve_device"]
+           "resolve_device", "memory_limit", "check_memory", "check_targets_fit_loss"]
+
+# Seeds are stored by torch.Generator as unsigned 64-bit numbers; negative ones wrap around.
+SEED_RANGE = (-(2 ** 63), 2 ** 64 - 1)
+MEMORY_LIMIT_VARIABLE = "TORCHANN_MEMORY_LIMIT"
 
 
 def check_positive_int(name: str, value) -> int:
@@ -27,9 +32,77 @@ def check_positive_int(name: str, value) -> int:
 
 
 def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int, got {seed!r}")
-    return seed
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise ValueError(f"seed must fit in 64 bits ({SEED_RANGE[0]} to {SEED_RANGE[1]}), "
+                         f"got {seed}")
+    return int(seed)
+
+
+def _parse_bytes(text: str) -> int:
+    """'8G', '512M', '2.5e9' -> bytes (K, M, G, T are powers of 1024)."""
+    text = text.strip().upper().removesuffix("B")
+    scale = 1024 ** ("KMGT".index(text[-1]) + 1) if text and text[-1] in "KMGT" else 1
+    value = float(text[:-1] if scale > 1 else text)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError
+    return int(value * scale)
+
+
+def memory_limit() -> int:
+    """Bytes one run may plan to use: ``$TORCHANN_MEMORY_LIMIT`` ('8G', '500M', bytes) if
+    set, else half of the memory the machine has available now."""
+    setting = os.environ.get(MEMORY_LIMIT_VARIABLE)
+    if setting:
+        try:
+            return _parse_bytes(setting)
+        except (ValueError, IndexError):
+            raise ValueError(f"{MEMORY_LIMIT_VARIABLE}={setting!r} is not a size; use for "
+                             "example 8G, 512M or a number of bytes") from None
+    available = _available_memory()
+    return 2 ** 63 if available is None else available // 2
+
+
+def _available_memory() -> int | None:
+    """What the machine can give without swapping: Linux's MemAvailable (free memory plus
+    caches it can drop), else the physical memory; None where neither can be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if nbytes < 1024 or unit == "TB":
+            return f"{nbytes:,.0f} {unit}" if unit == "bytes" else f"{nbytes:,.1f} {unit}"
+        nbytes /= 1024
+    return ""
+
+
+def check_memory(nbytes: float, what: str) -> None:
+    """Refuse, before allocating, a plan that needs more than :func:`memory_limit` bytes.
+
+    ``nbytes`` is an estimate from the sizes alone; ``what`` names what needs it.
+    Failing here costs nothing, while running out of memory halfway through can
+    take the whole machine down with it.
+    """
+    if nbytes < 2 ** 26:  # under 64 MB always fits: skip reading the machine's memory
+        return
+    limit = memory_limit()
+    if nbytes > limit:
+        source = (f"set by {MEMORY_LIMIT_VARIABLE}" if os.environ.get(MEMORY_LIMIT_VARIABLE) else
+                  f"half the available memory; set {MEMORY_LIMIT_VARIABLE}, e.g. to 64G, to change it")
+        raise ValueError(f"{what} would need about {_size(nbytes)} of memory, more than the "
+                         f"limit of {_size(limit)} ({source})")
 
 
 def check_dtype(dtype) -> torch.dtype:
@@ -51,6 +124,14 @@ def check_loss_fits_output(loss, model: nn.Module) -> None:
             layers[-1].activation not in ("sigmoid", "softmax"):
         raise ValueError(f"loss {loss!r} needs outputs in [0, 1]: give the net a sigmoid or "
                          f"softmax output (it has {layers[-1].activation!r})")
+
+
+def check_targets_fit_loss(loss: str, targets: torch.Tensor) -> None:
+    """The cross-entropies compare probabilities: their targets must lie in [0, 1]."""
+    if loss in ("bce", "ce") and not bool(((targets >= 0) & (targets <= 1)).all()):
+        bad = targets[(targets < 0) | (targets > 1)][0].item()
+        raise ValueError(f"loss {loss!r} needs targets between 0 and 1 (class labels as 0/1 or "
+                         f"one-hot rows), got {bad:g}")
 
 
 def check_learning_rate(lr) -> float:

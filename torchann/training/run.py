@@ -11,7 +11,9 @@ and ends bit-identical to one that was never interrupted.
 
 from __future__ import annotations
 
+import copy
 import math
+import signal
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -20,12 +22,14 @@ import torch
 from torch import nn
 
 from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
-                                      check_learning_rate, check_loss_fits_output,
-                                      check_positive_int, check_seed)
+                                      check_learning_rate, check_loss_fits_output, check_memory,
+                                      check_positive_int, check_seed, check_targets_fit_loss)
 from torchann.losses import get_loss
 from torchann.training.metrics import accuracy, class_coding
 
 __all__ = ["History", "EpochEnd", "TrainingRun", "TrainingDiverged", "TrainingInterrupted"]
+
+HISTORY_BYTES_PER_EPOCH = 200  # up to six lists of Python floats, 32 bytes per entry
 
 
 class TrainingDiverged(RuntimeError):
@@ -33,11 +37,13 @@ class TrainingDiverged(RuntimeError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped ``fit`` after a complete step (callbacks saved what they keep)."""
+    """Ctrl-C, SIGTERM or SIGHUP stopped ``fit`` after a complete step (callbacks saved what
+    they keep). ``signum`` is the signal, so a command line can exit with 128 + signum."""
 
-    def __init__(self, epoch: int, step: int, steps: int):
-        self.epoch, self.step, self.steps = epoch, step, steps
-        super().__init__(f"interrupted in epoch {epoch} after step {step} of {steps}")
+    def __init__(self, epoch: int, step: int, steps: int, signum: int = signal.SIGINT):
+        self.epoch, self.step, self.steps, self.signum = epoch, step, steps, int(signum)
+        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+        super().__init__(f"interrupted{by} in epoch {epoch} after step {step} of {steps}")
 
 
 @dataclass
@@ -121,7 +127,14 @@ class TrainingRun:
                                         dtype=self.inputs.dtype, device=self.inputs.device)
         self.coding = class_coding(self.targets) if track_accuracy else None
         self.params = [p for p in model.parameters() if p.requires_grad]
+        if not self.params:
+            raise ValueError("every parameter of the model is frozen (requires_grad=False): "
+                             "there is nothing to train")
+        if self.lr > torch.finfo(self.inputs.dtype).max:
+            raise ValueError(f"lr={self.lr:g} is larger than any {self.inputs.dtype} number")
+        check_memory(HISTORY_BYTES_PER_EPOCH * self.epochs, f"the history of {self.epochs:,} epochs")
         check_loss_fits_output(loss, model)
+        check_targets_fit_loss(loss, self.targets)
         self.error_of = get_loss(loss)
         self.settings = {"lr": self.lr, "anneal": self.anneal, "batch_size": self.batch_size,
                          "shuffle": shuffle, "seed": check_seed(seed), "engine": engine,
@@ -175,14 +188,14 @@ class TrainingRun:
     def step_done(self, loss: torch.Tensor) -> None:
         self.losses.append(loss.detach())
 
-    def interrupt(self, lr: float) -> None:
-        """After a Ctrl-C: let callbacks save the state after this complete step, then stop."""
+    def interrupt(self, lr: float, signum: int = signal.SIGINT) -> None:
+        """After a stop signal: let callbacks save the state after this complete step, then stop."""
         if not (bool(torch.isfinite(torch.stack(self.losses)).all()) and self._params_finite()):
             self._roll_back(math.nan, lr)  # never checkpoint a state that has already diverged
         self.history.steps += self.step - self._resume_step
         self.history.seconds = time.perf_counter() - self._clock
         self._call("on_interrupt")
-        raise TrainingInterrupted(self.epoch + 1, self.step, len(self.batch_sizes))
+        raise TrainingInterrupted(self.epoch + 1, self.step, len(self.batch_sizes), signum)
 
     def measure(self) -> tuple[float, float | None]:
         """(loss, accuracy) of the net as it is now, on the whole training set."""
@@ -236,10 +249,11 @@ class TrainingRun:
                                f"their values {where}.")
 
     def _keyed_callbacks(self):
-        """(key, callback) pairs; the key names the class, and counts repeats of one class."""
+        """(key, callback) pairs; the key names the class (or the ``state_key`` a wrapper
+        gives), and counts repeats of one class."""
         seen: dict[str, int] = {}
         for cb in self.callbacks:
-            name = type(cb).__name__
+            name = getattr(cb, "state_key", type(cb).__name__)
             seen[name] = seen.get(name, 0) + 1
             yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
 
@@ -270,10 +284,18 @@ class TrainingRun:
         }
 
     def load_state_dict(self, saved: dict) -> None:
-        """Continue from a checkpoint made with the same network, data and settings."""
+        """Continue from a checkpoint made with the same network, data and settings.
+
+        Every entry is checked (``check_run_state``) before any is used, so a damaged
+        or hand-made dict is refused with a one-line ``ValueError``.
+        """
+        from torchann.runs.integrity import check_run_state
+        check_run_state(saved)
         own, theirs = self.model.state_dict(), saved["state_dict"]
-        if set(own) != set(theirs) or any(own[k].shape != theirs[k].shape for k in own):
-            shapes = {k: tuple(v.shape) for k, v in theirs.items()}
+        if set(own) != set(theirs) or any(
+                (own[k].shape, own[k].dtype) != (theirs[k].shape, theirs[k].dtype) for k in own):
+            shapes = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch."))
+                      for k, v in theirs.items()}
             raise ValueError(f"the checkpoint was made for a different network ({shapes})")
         for key, value in self.settings.items():
             if saved["fit_args"].get(key) != value:
@@ -282,21 +304,25 @@ class TrainingRun:
         if saved["data"] != self.fingerprint():
             raise ValueError("cannot resume on different data: the checkpoint's training data "
                              "had another fingerprint")
-        if saved["epoch"] >= self.epochs:  # also mid-epoch: epoch `saved["epoch"] + 1` is unfinished
+        # A checkpoint at exactly `epochs` finished epochs leaves nothing to train: fit returns
+        # its history (how a run stopped while writing its outputs is finished). Mid-epoch,
+        # epoch `saved["epoch"] + 1` is unfinished and needs that many epochs.
+        if saved["epoch"] > self.epochs or (saved["epoch"] == self.epochs and saved["step"]):
             where = (f"has already finished {saved['epoch']} epochs" if saved["step"] == 0 else
                      f"is in epoch {saved['epoch'] + 1} (after step {saved['step']})")
             raise ValueError(f"the checkpoint {where}; ask for at least {saved['epoch'] + 1} "
                              f"epochs in total (got epochs={self.epochs})")
-        if len(saved["partial_losses"]) != saved["step"]:
-            raise ValueError(f"the checkpoint is damaged: step {saved['step']} with "
-                             f"{len(saved['partial_losses'])} step losses")
-        if saved["history"].get("stopped_early"):
+        if saved["step"] > len(self.batch_sizes):
+            raise ValueError(f"the checkpoint is damaged: step {saved['step']} of an epoch that "
+                             f"has {len(self.batch_sizes)} steps")
+        if saved["history"]["stopped_early"] and saved["epoch"] < self.epochs:
             raise ValueError(f"the run stopped early at epoch {len(saved['history']['loss'])} "
                              "(no better validation loss for its patience): nothing to resume")
-        self._callback_states = saved.get("callbacks", {})  # handed over in start()
+        self._callback_states = saved["callbacks"]  # handed over in start()
         with torch.no_grad():
             self.model.load_state_dict(theirs)
-        self.history = History(**saved["history"])
+        # a copy: the run appends to its history, never to the lists of the caller's dict
+        self.history = History(**copy.deepcopy(saved["history"]))
         self._clock -= self.history.seconds
         self.run_id, self.epoch = saved["run_id"], saved["epoch"]
         self.losses = [loss.to(self.inputs.device) for loss in saved["partial_losses"]]

@@ -72,7 +72,31 @@ class Validation:
     def load_state_dict(self, saved: dict | None) -> None:
         if saved is None:
             raise ValueError("cannot resume with validation: the checkpoint was made without it")
+        if not isinstance(saved, dict) or not self._valid_patience(saved.get("patience")):
+            raise ValueError("the checkpoint is damaged: its validation record has no valid "
+                             "patience")
         if saved.get("patience") != self.patience:
             raise ValueError(f"cannot resume with patience={self.patience!r}: the checkpoint "
                              f"was made with patience={saved.get('patience')!r}")
-        self.best = {k: v for k, v in saved.items() if k != "patience"}
+        best = {k: v for k, v in saved.items() if k != "patience"}
+        if not self._valid_best(best):
+            raise ValueError("the checkpoint is damaged: its validation record is not a best "
+                             "loss, epoch, waiting count and parameters")
+        self.best = best
+
+    @staticmethod
+    def _valid_patience(patience) -> bool:
+        return patience is None or isinstance(patience, int) and not isinstance(patience, bool)
+
+    @staticmethod
+    def _valid_best(best: dict) -> bool:
+        """What ``state_dict`` writes: a float loss, an int or None epoch, an int count of epochs
+        waited, and None or a dict of parameter tensors."""
+        def number(value, kinds):
+            return isinstance(value, kinds) and not isinstance(value, bool)
+        return (set(best) == {"loss", "epoch", "state", "waited"} and number(best["loss"], float)
+                and (best["epoch"] is None or number(best["epoch"], int))
+                and number(best["waited"], int) and best["waited"] >= 0
+                and (best["state"] is None or isinstance(best["state"], dict) and all(
+                    isinstance(k, str) and isinstance(v, torch.Tensor)
+                    for k, v in best["state"].items())))

@@ -53,10 +53,29 @@ class Snapshots:
         if state.epoch % self.stride == 0 or state.epoch == state.epochs:
             self._keep(state)
 
+    def state_dict(self) -> dict:
+        """The frames so far, for a checkpoint: a resumed run's pictures start at epoch 0 too."""
+        if not self.frames:
+            return {}
+        columns = zip(*(frame.parameters for frame in self.frames))
+        return {"epochs": torch.tensor([frame.epoch for frame in self.frames]),
+                "changes": torch.tensor([frame.change for frame in self.frames], dtype=torch.float64),
+                "parameters": [torch.stack(values).cpu() for values in columns],
+                "outputs": self._outputs.cpu()}
+
+    def load_state_dict(self, state) -> None:
+        if not state:
+            return
+        rows = zip(*state["parameters"])  # one tuple of parameters per frame
+        self.frames = [Frame(int(epoch), list(params), float(change)) for epoch, change, params
+                       in zip(state["epochs"].tolist(), state["changes"].tolist(), rows)]
+        self._outputs = state["outputs"]
+
     @torch.no_grad()
     def _keep(self, state: EpochEnd) -> None:
         outputs = state.model(state.inputs)
-        change = 0.0 if self._outputs is None else float((outputs - self._outputs).abs().mean())
+        change = 0.0 if self._outputs is None else \
+            float((outputs - self._outputs.to(outputs.device)).abs().mean())
         self._outputs = outputs
         params = [p.detach().clone() for p in state.model.parameters()]
         self.frames.append(Frame(state.epoch, params, change))

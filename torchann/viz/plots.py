@@ -149,10 +149,12 @@ def decision_region_figure(model: nn.Module, inputs: torch.Tensor, targets: torc
                            losses: Sequence[float], *, epoch: int | None = None,
                            epochs: int | None = None, suptitle: str | None = None,
                            extent: tuple[float, float] = (-0.2, 1.2)) -> Figure:
-    """The seed's two-panel classification figure as a new ``Figure``."""
+    """The seed's two-panel classification figure as a new ``Figure``; ``losses`` is the
+    loss curve from epoch 0 (``History.loss_curve()``), so by default the net is at its
+    last epoch."""
     figure = Figure(figsize=TRAINING_FIGSIZE, layout="constrained")
     draw_classification(figure, model, inputs, targets, losses,
-                        epoch=len(losses) if epoch is None else epoch, epochs=epochs,
+                        epoch=len(losses) - 1 if epoch is None else epoch, epochs=epochs,
                         title=suptitle, extent=extent)
     return figure
 
@@ -204,10 +206,12 @@ def regression_figure(model: nn.Module, inputs: torch.Tensor, targets: torch.Ten
                       f: Callable[[torch.Tensor], torch.Tensor], losses: Sequence[float], *,
                       epoch: int | None = None, epochs: int | None = None,
                       suptitle: str | None = None) -> Figure:
-    """The seed's two-panel regression figure as a new ``Figure``."""
+    """The seed's two-panel regression figure as a new ``Figure``; ``losses`` is the loss
+    curve from epoch 0 (``History.loss_curve()``), so by default the net is at its last epoch."""
     figure = Figure(figsize=TRAINING_FIGSIZE, layout="constrained")
     draw_regression(figure, model, inputs, targets, f, losses,
-                    epoch=len(losses) if epoch is None else epoch, epochs=epochs, title=suptitle)
+                    epoch=len(losses) - 1 if epoch is None else epoch, epochs=epochs,
+                    title=suptitle)
     return figure
 
 

@@ -108,6 +108,16 @@ class TensorBoardLogger:
                     # to bin: only seen in a run that is blowing up; skip, don't crash.
                     continue
 
+    def state_dict(self) -> dict:
+        """Called when a checkpoint is written: flush, so every point up to the checkpoint is
+        on disk. A run killed later and resumed from it then loses no point (the resumed
+        run drops what was logged after the checkpoint, and logs it again)."""
+        self.writer.flush()
+        return {}
+
+    def load_state_dict(self, state) -> None:
+        """Nothing to restore: the events are in the run folder already."""
+
     def add_figure(self, tag: str, figure: Figure, step: int, dpi: float = 80) -> None:
         self.writer.add_image(tag, figure_to_array(figure, dpi), step, dataformats="HWC")
 
