@@ -115,7 +115,7 @@ def load_checkpoint(path: str | Path) -> dict:
     except pickle.UnpicklingError as error:
         # weights_only refuses anything but tensors and plain containers. A file that
         # names a Python callable or class to rebuild (a pickle GLOBAL) carries code.
-        named = re.search(r"GLOBAL (\S+)", str(error))
+        named = re.search(r"(?:GLOBAL|Unsupported class) (\S+)", str(error))  # torch >= / < 2.4
         if named is None:
             raise ValueError(f"{path} is not a readable checkpoint (not a torch file of "
                              "tensors and plain data)") from None
