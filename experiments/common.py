@@ -171,7 +171,7 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     out.add_argument("--images", type=non_negative_int, default=8, metavar="N",
                      help="log N pictures of the net learning to TensorBoard, from epoch 0, "
                           "placed where the picture changes most (0: the final figure only)")
-    out.add_argument("--animate", action="store_true",
+    out.add_argument("--animate", action=argparse.BooleanOptionalAction, default=False,
                      help="also save learning.gif, the figure evolving as the net learns (and "
                           "hidden_units.gif for a net with a hidden layer)")
     out.add_argument("--frames", type=positive_int, default=40, metavar="N",
@@ -191,9 +191,11 @@ def add_output_flags(parser: argparse.ArgumentParser):
     out = parser.add_argument_group("output")
     out.add_argument("--logdir", default="runs", help="runs are written to LOGDIR/<experiment>/<run>")
     out.add_argument("--run-name", default=None, help="run folder name (default: the start time)")
-    out.add_argument("--no-tensorboard", dest="tensorboard", action="store_false",
-                     help="write no TensorBoard events (the run's other files are still written)")
-    out.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    out.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
+                     help="write TensorBoard events (with --no-tensorboard, the run's other "
+                          "files are still written)")
+    out.add_argument("--quiet", action=argparse.BooleanOptionalAction, default=False,
+                     help="print nothing but errors")
     return out
 
 
@@ -237,13 +239,23 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
         run_dir = make_run_dir(parser, name, config)
         _hold_lock(parser, run_dir)
         return args, config, run_dir, None, name
-    run_dir = Path(args.resume)
+    source = Path(args.resume)  # the run folder, or its checkpoint file
+    run_dir = source.parent if source.is_file() else source
+    if run_dir.is_dir():  # locked before anything is read: no other process is writing it
+        _hold_lock(parser, run_dir)
     try:
-        saved = load_checkpoint(run_dir)
+        return _resume(parser, args, argv, source, run_dir, name_of, data_keys)
+    except BaseException:
+        release_lock(run_dir)
+        raise
+
+
+def _resume(parser, args, argv, source: Path, run_dir: Path, name_of, data_keys):
+    """``start_run`` for ``--resume``: restore the run's flags from its checkpoint."""
+    try:
+        saved = load_checkpoint(source)
     except ValueError as error:
         parser.error(f"--resume: {error}")
-    if run_dir.is_file():
-        run_dir = run_dir.parent
     stored = saved.get("config", {})
     training = dict(stored.get("training", {}))
     if not training:
@@ -281,7 +293,6 @@ def start_run(parser: argparse.ArgumentParser, experiment, argv, *,
                      + (" and been recorded" if recorded else "") +
                      f"; ask for more with --epochs (at least {saved['epoch'] + 1})")
     check_run_fits(parser, argparse.Namespace(**{**current, **training}))
-    _hold_lock(parser, run_dir)
     remove_stale_temporaries(run_dir)  # left by a process killed mid-write; we hold the lock
     return args, config, run_dir, saved, name
 
@@ -308,14 +319,18 @@ def check_run_fits(parser: argparse.ArgumentParser, args) -> None:
     whole set, the weights (float64 when drawn, plus the training copies), the
     per-epoch history, and the parameter snapshots kept for the pictures.
     """
-    rows = getattr(args, "points", None) or 9 * (getattr(args, "repeats", None) or 1)
+    # The corner clouds have at most 9 points per repeat (the ring); the digits, with no
+    # size flag, have about 1,800 rows of 64 inputs and 10 outputs.
+    rows = getattr(args, "points", None) or 9 * (getattr(args, "repeats", None) or 200)
     hidden = getattr(args, "hidden", None) or 1
     epochs = getattr(args, "epochs", 1)
-    widest_layer = 64 + 10            # the digits: 64 inputs, 10 classes
-    weights = hidden * (widest_layer + 2)
+    weights = hidden * (64 + 10 + 2)
     snapshots = min(epochs, 1000) * weights if (getattr(args, "animate", False)
                                                 or getattr(args, "images", 0)) else 0
-    nbytes = 8 * (6 * rows * (widest_layer + hidden) + 6 * weights + snapshots + 40 * epochs)
+    # a few copies of the data (x, t, a shuffled order) and of the hidden layer's outputs
+    # on the whole set (the end-of-epoch measurement), the weights as drawn, cast and
+    # updated, the snapshots for the pictures, and a float per history list per epoch
+    nbytes = 8 * (3 * rows * (hidden + 4) + 3 * weights + snapshots + 40 * epochs)
     try:
         check_memory(nbytes, f"this run (up to {rows:,} observations, {hidden:,} hidden units, "
                              f"{epochs:,} epochs)")
@@ -387,8 +402,9 @@ def recorded_epochs(run_dir: Path) -> int | None:
     return epochs if isinstance(epochs, int) else None
 
 
-class Stopped(Exception):
-    """A stop signal (Ctrl-C, SIGTERM, SIGHUP) arrived; ``signum`` says which."""
+class Stopped(BaseException):
+    """A stop signal (Ctrl-C, SIGTERM, SIGHUP) arrived; ``signum`` says which. A
+    BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it."""
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
@@ -543,8 +559,9 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
             figure_path = run_dir / "figure.png"
             held = recorded_epochs(run_dir)
             if held is not None:  # a finished run extended: keep what it had written
-                for name in ("figure.png", "summary.json", "weights.json", "learning.gif",
-                             "hidden_units.png", "hidden_units.gif"):
+                # summary.json last: until it is renamed, the next resume knows what to keep
+                for name in ("figure.png", "weights.json", "learning.gif", "hidden_units.png",
+                             "hidden_units.gif", "summary.json"):
                     _keep_previous(run_dir / name, held)
             figure.savefig(figure_path, dpi=100)
             units = None

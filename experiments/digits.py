@@ -48,7 +48,7 @@ def confusion(model, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def main(argv=None) -> dict:
     parser = build_parser()
-    args, config, run_dir, resume, name = start_run(parser, "digits", argv, data_keys=("init",),
+    args, config, run_dir, resume, name = start_run(parser, "digits", argv, data_keys=("init", "patience"),
                                                     requires=datasets.require_sklearn)
     split = datasets.load("digits", seed=config.seed)
     model = MLP([split.n_in, config.hidden, split.n_out], "tanh", output="softmax",
@@ -97,7 +97,7 @@ def main(argv=None) -> dict:
     summary = train_and_record(
         "digits", config, run_dir, model, *split.train, draw=draw,
         title=f"digits: {model.architecture()}", shuffle=True,
-        extra={"data": {"init": args.init, "train": len(split.train[0]),
+        extra={"data": {"init": args.init, "patience": args.patience, "train": len(split.train[0]),
                         "validation": len(split.val[0]), "test": len(split.test[0])}},
         measure=measure, resume=resume,
         fit_options={"loss": "ce"}, validation=Validation(val_x, val_t, patience=args.patience))

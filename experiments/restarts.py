@@ -68,7 +68,7 @@ from torchann.ensemble.train import fit_ensemble  # noqa: E402
 from torchann.viz.plots import loss_histogram_figure, members_figure, success_rate_figure  # noqa: E402
 from torchann.runs.folders import (atomic_write, lock_run_dir, make_folder,  # noqa: E402
                                    remove_stale_temporaries, write_json)
-from torchann.runs.integrity import content_checksum, first_line  # noqa: E402
+from torchann.runs.integrity import check_archive, content_checksum, first_line  # noqa: E402
 from torchann.runs.interrupt import InterruptFlag  # noqa: E402
 
 
@@ -317,8 +317,10 @@ def save_job(run_dir: Path, job: dict, result: dict) -> None:
 
 def load_job(parser, path: Path) -> dict:
     try:
+        check_archive(path)  # what a checkpoint passes before torch.load reads it
         result = torch.load(path, weights_only=True)
-        if not isinstance(result, dict) or result.pop("checksum", None) != content_checksum(result):
+        if not isinstance(result, dict) or result.pop("checksum", None) != content_checksum(
+                result, limit=path.stat().st_size):
             raise ValueError("its content does not match its checksum")
         return result
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, TypeError,

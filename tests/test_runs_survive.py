@@ -109,6 +109,43 @@ def test_fit_resumed_at_its_last_epoch_trains_nothing_and_returns_the_history(tm
     assert all(torch.equal(a, b) for a, b in zip(again.parameters(), trained))
 
 
+def test_a_stop_while_keeping_the_old_outputs_loses_none_of_them(tmp_path, monkeypatch):
+    """summary.json is renamed last: until then the next resume knows what to keep."""
+    run = Path(xor_main(*SMALL, "--logdir", tmp_path, "--no-tensorboard")["run_dir"])
+    weights = (run / "weights.json").read_bytes()
+    import experiments.common as common
+    real, kept = common._keep_previous, []
+
+    def stop_after_two(path, epoch):  # two renames done, the rest not
+        real(path, epoch)
+        kept.append(path)
+        if len(kept) == 2:
+            raise common.Stopped(signal.SIGTERM)
+    monkeypatch.setattr(common, "_keep_previous", stop_after_two)
+    with pytest.raises(SystemExit):
+        xor_main("--resume", run, "--epochs", "5")
+    monkeypatch.setattr(common, "_keep_previous", real)
+    xor_main("--resume", run)
+    assert (run / "weights.epoch3.json").read_bytes() == weights
+    assert (run / "figure.epoch3.png").exists() and (run / "summary.epoch3.json").exists()
+    assert json.loads((run / "summary.json").read_text())["epochs"] == 5
+
+
+def test_on_off_output_flags_can_be_switched_either_way_on_resume(tmp_path, capsys):
+    run = xor_main(*SMALL, "--logdir", tmp_path, "--no-tensorboard")["run_dir"]  # quiet
+    capsys.readouterr()
+    xor_main("--resume", run, "--epochs", "4")          # not given: stays quiet
+    assert capsys.readouterr().out == ""
+    xor_main("--resume", run, "--epochs", "5", "--no-quiet")
+    assert "Done: 5 epochs" in capsys.readouterr().out
+
+
+def test_a_moderate_run_fits_under_a_small_memory_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv(MEMORY_LIMIT_VARIABLE, "1G")
+    xor_main("--epochs", "1", "--repeats", "20000", "--batch-size", "full", "--quiet",
+             "--no-tensorboard", "--logdir", tmp_path)
+
+
 def test_kept_outputs_are_named_for_the_epoch_they_show(tmp_path, capsys):
     """An extension interrupted before it wrote anything keeps the first outputs' epoch."""
     run = Path(xor_main(*SMALL, "--logdir", tmp_path, "--no-tensorboard")["run_dir"])
@@ -204,7 +241,7 @@ def test_the_library_refuses_sizes_that_cannot_fit(monkeypatch):
         fit_ensemble(Ensemble([2, 1, 1], seeds=range(10_000)), x, t, lr=1.0, epochs=10_000)
     monkeypatch.setenv(MEMORY_LIMIT_VARIABLE, "lots")
     with pytest.raises(ValueError, match=f"{MEMORY_LIMIT_VARIABLE}='lots' is not a size"):
-        MLP([2, 10_000_000, 1])  # small sizes are never checked: the limit is not read
+        MLP([2, 10_000_000, 1])  # 720 MB: large enough for the limit to be read
 
 
 # --- one line for every bad input -------------------------------------------------------
