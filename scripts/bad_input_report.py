@@ -120,13 +120,15 @@ def api_cases():
 
 
 def _weights_file(change) -> str:
-    """A float32 weights file of a 2-3-1 net, altered by ``change(spec)`` (checksum dropped)."""
+    """A float32 weights file of a 2-3-1 net, altered by ``change(spec)``, written as a
+    version-1 file (no checksum), as someone might write one by hand."""
     import torch
 
     from torchann import TwoLayerNet
     from torchann.runs.weights import weights_to_dict
     spec = weights_to_dict(TwoLayerNet(2, 3, 1, dtype=torch.float32))
     spec.pop("checksum", None)
+    spec["version"] = 1
     change(spec)
     handle, path = tempfile.mkstemp(suffix=".json")
     with os.fdopen(handle, "w") as stream:
