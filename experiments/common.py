@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -505,14 +506,13 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     model = model.to(device)
     say(f"{experiment}: training {model.architecture()} on {len(inputs)} observations "
         f"({device.type}, {config.dtype})")
-    timing = {}
+    timing, outputs_log = {}, None
     try:
         if logger is not None:
             settings = {"architecture": model.architecture(), **asdict(config),
                         **(extra or {}).get("data", {})}
             if settings.get("hidden") is None:
                 settings.pop("hidden")  # a single-layer net has no hidden units to count
-            logger.add_text("config", "\n".join(f"    {k} = {v}" for k, v in settings.items()))
         start = time.perf_counter()
         command = command or f"python -m experiments.{experiment.split('-')[0]}"
         checkpoint = run_dir / "checkpoint.pt"
@@ -545,6 +545,10 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
         # Training is done and checkpointed; a signal from here on stops the writing with a
         # message, and `--resume` finishes it.
         with stop_on_signals():
+            # The output phase's events are staged outside the run and published in one
+            # step at the end, so a run stopped here and finished later shows each once.
+            outputs_log = None if logger is None else TensorBoardLogger.staged(
+                loss=(fit_options or {}).get("loss", "squared"))
             start = time.perf_counter()
             final = EpochEnd(len(history.loss), config.epochs, history.loss[-1], history.lr[-1],
                              history.accuracy[-1] if history.accuracy else None, model,
@@ -554,7 +558,7 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                              else None)
             if finishing and logger is not None:  # the last epoch's points, purged above
                 like = next(model.parameters())
-                logger(replace(final, inputs=inputs.to(like), targets=targets.to(like)))
+                outputs_log(replace(final, inputs=inputs.to(like), targets=targets.to(like)))
             figure = figure_of(final)
             figure_path = run_dir / "figure.png"
             held = recorded_epochs(run_dir)
@@ -581,7 +585,7 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                 for frame in render_frames(choose_frames(snapshots.frames, config.images), model,
                                            inputs, targets, history, config.epochs, draw, canvas,
                                            title):
-                    logger.add_figure("views/learning", canvas, frame.epoch)
+                    outputs_log.add_figure("views/learning", canvas, frame.epoch)
                 timing["tensorboard_images"] = time.perf_counter() - start
             if config.animate and snapshots.frames:
                 start = time.perf_counter()
@@ -619,9 +623,9 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
             }
             if logger is not None:
                 start = time.perf_counter()
-                logger.add_figure("views/final", figure, summary["epochs"])
+                outputs_log.add_figure("views/final", figure, summary["epochs"])
                 if units is not None:
-                    logger.add_figure("views/hidden_units", units, summary["epochs"])
+                    outputs_log.add_figure("views/hidden_units", units, summary["epochs"])
                 metrics = {"trained/final_loss": summary["final_loss"]}
                 if summary["accuracy"] is not None:
                     metrics["trained/accuracy"] = summary["accuracy"]
@@ -630,9 +634,11 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                         metrics[f"trained/{key}"] = value
                 knobs = ("architecture", "epochs", "lr", "anneal", "hidden", "batch_size", "seed",
                          "dtype", *(extra or {}).get("data", {}))
-                logger.add_hparams({k: v for k, v in settings.items() if k in knobs}, metrics)
-                logger.add_text("results", "\n".join(
+                outputs_log.add_hparams({k: v for k, v in settings.items() if k in knobs}, metrics)
+                outputs_log.add_text("config", "\n".join(f"    {k} = {v}" for k, v in settings.items()))
+                outputs_log.add_text("results", "\n".join(
                     f"    {k.removeprefix('trained/')} = {v:.6g}" for k, v in metrics.items()))
+                outputs_log.publish(run_dir, f"outputs-epoch{summary['epochs']}")
                 timing["tensorboard_final"] = time.perf_counter() - start
             write_json(run_dir / "summary.json", summary)
     except Stopped as stop:
@@ -646,6 +652,9 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
     finally:
         if logger is not None:
             logger.close()
+        if outputs_log is not None:  # not published if the run stopped: drop what it staged
+            outputs_log.close()
+            shutil.rmtree(outputs_log.log_dir, ignore_errors=True)
         release_lock(run_dir)
 
     accuracy = "" if summary["accuracy"] is None else \

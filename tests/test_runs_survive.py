@@ -59,11 +59,25 @@ def outputs(run: Path) -> dict:
     return {"summary": summary, **files}
 
 
-def loss_points(run: Path) -> list[tuple[int, float]]:
+def events_of(run: Path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-    events = EventAccumulator(str(run), size_guidance={"scalars": 0})
+    events = EventAccumulator(str(run), size_guidance={"scalars": 0, "images": 0,
+                                                       "histograms": 0, "tensors": 0})
     events.Reload()
-    return [(e.step, e.value) for e in events.Scalars("train/loss")]
+    return events
+
+
+def loss_points(run: Path) -> list[tuple[int, float]]:
+    return [(e.step, e.value) for e in events_of(run).Scalars("train/loss")]
+
+
+def event_steps(run: Path) -> dict[str, list[int]]:
+    """Every tag TensorBoard shows, with the steps of its events (a repeat shows twice)."""
+    events = events_of(run)
+    return {f"{kind}/{tag}": sorted(e.step for e in getattr(events, reader)(tag))
+            for kind, reader in (("scalars", "Scalars"), ("images", "Images"),
+                                 ("histograms", "Histograms"), ("tensors", "Tensors"))
+            for tag in events.Tags()[kind]}
 
 
 # --- finishing is resumable -------------------------------------------------------------
@@ -74,13 +88,13 @@ def test_a_run_stopped_while_writing_its_outputs_is_finished_by_resume(tmp_path,
     straight = Path(xor_main(*flags, "--run-name", "straight")["run_dir"])
 
     import experiments.common as common
-    real = common.export_weights
+    real = common.save_gif
 
-    def sigterm_while_writing(*args, **kwargs):  # as if `timeout` or a scheduler stopped it now
-        signal.raise_signal(signal.SIGTERM)
+    def sigterm_while_writing(*args, **kwargs):  # as if `timeout` or a scheduler stopped it now,
+        signal.raise_signal(signal.SIGTERM)      # after the TensorBoard pictures were logged
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(common, "export_weights", sigterm_while_writing)
+    monkeypatch.setattr(common, "save_gif", sigterm_while_writing)
     with pytest.raises(SystemExit) as info:
         xor_main(*flags, "--run-name", "stopped")
     assert info.value.code == 128 + signal.SIGTERM
@@ -90,10 +104,11 @@ def test_a_run_stopped_while_writing_its_outputs_is_finished_by_resume(tmp_path,
     assert f"Finish with: python -m experiments.xor --resume {run}" in err
     assert not (run / "summary.json").exists()
 
-    monkeypatch.setattr(common, "export_weights", real)
+    monkeypatch.setattr(common, "save_gif", real)
     xor_main("--resume", run, "--quiet")  # no --epochs needed: nothing is left to train
     assert outputs(run) == outputs(straight)
     assert loss_points(run) == loss_points(straight)  # every epoch once, none lost or doubled
+    assert event_steps(run) == event_steps(straight)  # every picture and text once too
     assert not list(run.glob("*.epoch*"))  # the unfinished outputs were replaced, not kept
     assert "been recorded" in usage_error(capsys, "--resume", run)
 
@@ -315,8 +330,8 @@ def test_a_damaged_validation_record_is_one_line(tmp_path, damage):
 @pytest.mark.slow
 def test_runs_killed_at_random_moments_resume_bit_exact(tmp_path):
     """SIGKILL (no chance to clean up) at 20 random moments, half while training and half
-    while writing the outputs; each resumed run must equal an uninterrupted one, TensorBoard
-    included."""
+    while writing the outputs; each resumed run must equal an uninterrupted one, every
+    TensorBoard event included (each once)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     command = [sys.executable, "-m", "experiments.xor", "--epochs", "100", "--checkpoint-every",
                "1", "--images", "2", "--logdir", str(tmp_path)]
@@ -357,4 +372,5 @@ def test_runs_killed_at_random_moments_resume_bit_exact(tmp_path):
             subprocess.run([*command[:3], "--resume", str(run)], **quietly)
         assert outputs(run) == outputs(straight), kill
         assert loss_points(run) == loss_points(straight), kill
+        assert event_steps(run) == event_steps(straight), kill
     print("kills landed:", landed)

@@ -16,6 +16,9 @@ an experiment's final numbers (for the HPARAMS tab) under ``trained/``.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +143,30 @@ class TensorBoardLogger:
     def close(self) -> None:
         self.writer.flush()
         self.writer.close()
+
+    def publish(self, run_dir: str | Path, name: str) -> Path:
+        """Close, then move this logger's events into ``run_dir`` as the events file
+        ``events.out.tfevents.<name>`` in one step, replacing one of that name.
+
+        For events that must appear whole or not at all: a logger made on a
+        temporary folder (:meth:`staged`) is invisible to TensorBoard until it is
+        published, and publishing it again under the same name replaces it.
+        """
+        self.close()
+        written = sorted(self.log_dir.glob("*tfevents*"))
+        target = Path(run_dir) / f"events.out.tfevents.{name}"
+        for i, source in enumerate(written):  # one file per writer
+            final = target if i == 0 else target.with_name(f"{target.name}.{i}")
+            partial = final.with_name(f".{final.name}.tmp")
+            shutil.copyfile(source, partial)  # the staging folder may be on another disk
+            os.replace(partial, final)
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+        return target
+
+    @classmethod
+    def staged(cls, **kwargs) -> "TensorBoardLogger":
+        """A logger writing into a fresh temporary folder, outside any run: see :meth:`publish`."""
+        return cls(tempfile.mkdtemp(prefix="torchann-events-"), **kwargs)
 
     def __enter__(self) -> "TensorBoardLogger":
         return self
