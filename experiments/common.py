@@ -513,6 +513,8 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                         **(extra or {}).get("data", {})}
             if settings.get("hidden") is None:
                 settings.pop("hidden")  # a single-layer net has no hidden units to count
+            if resume is None:  # from the start, once: a resumed run has it already
+                logger.add_text("config", "\n".join(f"    {k} = {v}" for k, v in settings.items()))
         start = time.perf_counter()
         command = command or f"python -m experiments.{experiment.split('-')[0]}"
         checkpoint = run_dir / "checkpoint.pt"
@@ -635,7 +637,6 @@ def train_and_record(experiment: str, config: TrainingConfig, run_dir: Path, mod
                 knobs = ("architecture", "epochs", "lr", "anneal", "hidden", "batch_size", "seed",
                          "dtype", *(extra or {}).get("data", {}))
                 outputs_log.add_hparams({k: v for k, v in settings.items() if k in knobs}, metrics)
-                outputs_log.add_text("config", "\n".join(f"    {k} = {v}" for k, v in settings.items()))
                 outputs_log.add_text("results", "\n".join(
                     f"    {k.removeprefix('trained/')} = {v:.6g}" for k, v in metrics.items()))
                 outputs_log.publish(run_dir, f"outputs-epoch{summary['epochs']}")
