@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from experiments.common import make_run_dir, output_parser, record_figure
+from experiments.flags import make_run_dir, output_parser
+from experiments.recorder import record_figure
 from torchann.functional import ACTIVATION_NAMES, ACTIVATIONS, canonical_name, get_activation
 from torchann.viz.plots import activations_figure
 

@@ -26,7 +26,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from experiments import activations, error_surface, logic, regression, ring, xor
-from experiments.common import ExperimentParser, HelpFormatter, positive_float
+from experiments.flags import ExperimentParser, positive_float
 from torchann.runs.folders import make_folder, new_run_dir, write_json
 
 # (file stem, module, flags): the seed's figures in the blog's order.
@@ -47,8 +47,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "figures"
 
 def build_parser():
     parser = ExperimentParser(prog="python -m experiments.all",
-                              description=__doc__.splitlines()[0],
-                              formatter_class=HelpFormatter)
+                              description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None,
                         help="a new folder for the figures (default: runs/figures/<start time>)")
     parser.add_argument("--animate", action="store_true",

@@ -13,10 +13,9 @@ and the largest difference, so you can see the three agree.
 
 from __future__ import annotations
 
-
 import torch
 
-from experiments.common import DTYPES, ExperimentParser, HelpFormatter, positive_float, positive_int
+from experiments.flags import DTYPES, ExperimentParser, positive_float, positive_int
 from torchann import ExplicitBackprop, TwoLayerNet, data
 from torchann.functional import ACTIVATIONS
 from torchann.losses import squared_error
@@ -26,8 +25,7 @@ SIGMOID_SLOPE = ACTIVATIONS["sigmoid"].derivative  # σ'(z) from a = σ(z): a(1 
 
 def build_parser():
     parser = ExperimentParser(prog="python -m experiments.backprop_steps",
-                              description=__doc__.splitlines()[0],
-                              formatter_class=HelpFormatter)
+                              description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="network and data seed")
     parser.add_argument("--index", type=int, default=0, help="which observation of the data set")
     parser.add_argument("--lr", type=positive_float, default=2.0, help="learning rate η for step IV")

@@ -18,9 +18,13 @@ Needs scikit-learn: pip install 'torchann[data]'.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 
-from experiments.common import positive_int, start_run, train_and_record, training_parser
+from experiments.common import Experiment, Settings, run_experiment
+from experiments.flags import positive_int, training_parser
+from experiments.recorder import Results
 from torchann import MLP, Validation
 from torchann.data import datasets
 from torchann.viz.plots import draw_classifier_training, image_grid_figure, plot_confusion_matrix
@@ -46,64 +50,76 @@ def confusion(model, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return matrix
 
 
-def main(argv=None) -> dict:
-    parser = build_parser()
-    args, config, run_dir, resume, name = start_run(parser, "digits", argv, data_keys=("init", "patience"),
-                                                    requires=datasets.require_sklearn)
-    split = datasets.load("digits", seed=config.seed)
-    model = MLP([split.n_in, config.hidden, split.n_out], "tanh", output="softmax",
-                seed=config.seed, dtype=config.torch_dtype, init=args.init)
+@lru_cache(maxsize=2)
+def split_of(seed: int) -> datasets.Split:
+    """The 70/15/15 split the seed draws (loaded once per seed)."""
+    return datasets.load("digits", seed=seed)
+
+
+def _on(model, tensors, dtype):
     device = next(model.parameters()).device
-    val_x, val_t = (v.to(device=device, dtype=config.torch_dtype) for v in split.val)
+    return [t.to(device=device, dtype=dtype) for t in tensors]
+
+
+def make_model(s: Settings):
+    split = split_of(s.seed)
+    return MLP([split.n_in, s.hidden, split.n_out], "tanh", output="softmax", seed=s.seed,
+               dtype=s.torch_dtype, init=s.data["init"])
+
+
+def make_draw(s: Settings):
+    split = split_of(s.seed)
 
     def draw(figure, state, loss_ylim=None):
-        draw_classifier_training(figure, confusion(state.model, val_x.to(state.inputs.device),
-                                                   val_t.to(state.inputs.device)),
-                                 split.classes, state.history.loss_curve(), state.history.val_loss,
+        val_x, val_t = _on(state.model, split.val, s.torch_dtype)
+        draw_classifier_training(figure, confusion(state.model, val_x, val_t), split.classes,
+                                 state.history.loss_curve(), state.history.val_loss,
                                  epoch=state.epoch, epochs=state.epochs, ylabel="cross-entropy",
                                  loss_ylim=loss_ylim)
+    return draw
 
-    def measure(trained) -> dict:
-        x, t = (v.to(device=next(trained.parameters()).device, dtype=config.torch_dtype)
-                for v in split.test)
-        matrix = confusion(trained, x, t)
-        test_accuracy = float(matrix.diag().sum() / matrix.sum())
-        with torch.no_grad():
-            probabilities = trained(x)
-        predicted = probabilities.argmax(dim=1).cpu()
-        truth = t.argmax(dim=1).cpu()
-        wrong = (predicted != truth).nonzero()[:, 0][:32]
-        raw = (x.cpu() * split.std + split.mean).reshape(-1, 8, 8)  # undo the standardisation
-        figures = {
-            "confusion_matrix": _confusion_figure(matrix, split.classes, test_accuracy),
-            "misclassified": image_grid_figure(
-                raw[wrong], [f"{int(truth[i])} → {int(predicted[i])}" for i in wrong],
-                title=f"test images the net gets wrong ({len((predicted != truth).nonzero())} "
-                      f"of {len(truth)}): true → predicted"),
-            "first_layer_weights": image_grid_figure(
-                trained.layers[0].weight.detach().T.reshape(-1, 8, 8)[:64],
-                [f"unit {j}" for j in range(min(64, config.hidden))], cmap="RdBu_r",
-                symmetric=True, title="first-layer weights: what each hidden unit looks for"),
-        }
-        for stem, figure in figures.items():
-            figure.savefig(run_dir / f"{stem}.png", dpi=90)
-        if config.tensorboard:
-            from torchann.viz.tensorboard import TensorBoardLogger
-            with TensorBoardLogger(run_dir) as logger:
-                for stem, figure in figures.items():
-                    logger.add_figure(f"views/{stem}", figure, config.epochs)
-        return {"test_accuracy": test_accuracy, "test_errors": int((predicted != truth).sum())}
 
-    summary = train_and_record(
-        "digits", config, run_dir, model, *split.train, draw=draw,
-        title=f"digits: {model.architecture()}", shuffle=True,
-        extra={"data": {"init": args.init, "patience": args.patience, "train": len(split.train[0]),
-                        "validation": len(split.val[0]), "test": len(split.test[0])}},
-        measure=measure, resume=resume,
-        fit_options={"loss": "ce"}, validation=Validation(val_x, val_t, patience=args.patience))
-    if not config.quiet:
+def validation(model, s: Settings) -> Validation:
+    return Validation(*_on(model, split_of(s.seed).val, s.torch_dtype),
+                      patience=s.data["patience"])
+
+
+def measure(trained, s: Settings) -> Results:
+    split = split_of(s.seed)
+    x, t = _on(trained, split.test, s.torch_dtype)
+    matrix = confusion(trained, x, t)
+    test_accuracy = float(matrix.diag().sum() / matrix.sum())
+    with torch.no_grad():
+        predicted = trained(x).argmax(dim=1).cpu()
+    truth = t.argmax(dim=1).cpu()
+    wrong = (predicted != truth).nonzero()[:, 0][:32]
+    raw = (x.cpu() * split.std + split.mean).reshape(-1, 8, 8)  # undo the standardisation
+    figures = {
+        "confusion_matrix": _confusion_figure(matrix, split.classes, test_accuracy),
+        "misclassified": image_grid_figure(
+            raw[wrong], [f"{int(truth[i])} → {int(predicted[i])}" for i in wrong],
+            title=f"test images the net gets wrong ({len((predicted != truth).nonzero())} "
+                  f"of {len(truth)}): true → predicted"),
+        "first_layer_weights": image_grid_figure(
+            trained.layers[0].weight.detach().T.reshape(-1, 8, 8)[:64],
+            [f"unit {j}" for j in range(min(64, s.hidden))], cmap="RdBu_r",
+            symmetric=True, title="first-layer weights: what each hidden unit looks for"),
+    }
+    return Results({"test_accuracy": test_accuracy,
+                    "test_errors": int((predicted != truth).sum())}, figures)
+
+
+def main(argv=None) -> dict:
+    summary = run_experiment(Experiment(
+        "digits", build_parser(), make_data=lambda s: split_of(s.seed).train,
+        make_model=make_model, title=lambda s: f"digits: {make_model(s).architecture()}",
+        draw=make_draw, data_keys=("init", "patience"), shuffle=True, loss="ce",
+        validation=validation, measure=measure, requires=datasets.require_sklearn,
+        describe=lambda s: {name: len(getattr(split_of(s.seed), name)[0])
+                            for name in ("train", "val", "test")}), argv)
+    if not summary["config"]["quiet"]:
         print(f"test accuracy {100 * summary['test_accuracy']:.2f}% "
-              f"({summary['test_errors']} of {len(split.test[0])} test images wrong); "
+              f"({summary['test_errors']} of {summary['dataset']['test']} test images wrong); "
               f"best validation epoch {summary['history']['best_epoch']}")
     return summary
 

@@ -23,8 +23,9 @@ import math
 
 import torch
 
-from experiments.common import (int_at_least, make_run_dir, non_negative_int, output_parser,
-                                positive_float, record_figure)
+from experiments.flags import (int_at_least, make_run_dir, non_negative_int, output_parser,
+                               positive_float)
+from experiments.recorder import record_figure
 from torchann.functional import sigmoid
 from torchann.viz.plots import error_surface_figure
 

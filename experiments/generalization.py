@@ -25,8 +25,8 @@ import csv
 import torch
 from matplotlib.figure import Figure
 
-from experiments.common import (make_run_dir, output_parser, positive_float, positive_int,
-                                record_figure)
+from experiments.flags import make_run_dir, output_parser, positive_float, positive_int
+from experiments.recorder import record_figure
 from torchann import MLP, fit
 from torchann.data import datasets
 from torchann.losses import get_loss

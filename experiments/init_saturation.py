@@ -20,7 +20,8 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from experiments.common import make_run_dir, output_parser, positive_int, record_figure
+from experiments.flags import make_run_dir, output_parser, positive_int
+from experiments.recorder import record_figure
 from torchann.nn import initial_weights
 
 WIDTHS = [2, 5, 10, 30, 100, 300, 1000, 3000]

@@ -11,7 +11,8 @@ it -- its output settles near 0.5 and about half the points stay wrong.
 
 from __future__ import annotations
 
-from experiments.common import add_corner_data_flags, run_classification, training_parser
+from experiments.common import Experiment, run_classification
+from experiments.flags import add_corner_data_flags, training_parser
 from torchann import SingleLayerNet, data
 
 FIGURES = {"or": "Figure 7: OR", "and": "Figure 8: AND", "xor": "Figure 9: XOR"}
@@ -27,14 +28,14 @@ def build_parser():
 
 
 def main(argv=None) -> dict:
-    return run_classification(
-        lambda args: f"logic-{args.gate}", build_parser(), argv,
-        make_data=lambda args, seed: data.logic_gate(args.gate, repeats=args.repeats,
-                                                     noise=args.noise, seed=seed),
-        make_model=lambda config: SingleLayerNet(2, 1, "sigmoid", seed=config.seed,
-                                                 dtype=config.torch_dtype),
-        title=lambda args: f"{FIGURES[args.gate]} with a single-layer network (one sigmoid unit)",
-        data_keys=("gate",))
+    return run_classification(Experiment(
+        lambda args: f"logic-{args.gate}", build_parser(),
+        make_data=lambda s: data.logic_gate(s.data["gate"], repeats=s.data["repeats"],
+                                            noise=s.data["noise"], seed=s.seed),
+        make_model=lambda s: SingleLayerNet(2, 1, "sigmoid", seed=s.seed, dtype=s.torch_dtype),
+        title=lambda s: f"{FIGURES[s.data['gate']]} with a single-layer network "
+                        "(one sigmoid unit)",
+        data_keys=("gate",)), argv)
 
 
 if __name__ == "__main__":

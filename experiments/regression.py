@@ -20,10 +20,14 @@ README for the measured rates).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
-from experiments.common import (int_at_least, non_negative_float, non_negative_int, parse_config,
-                                start_run, train_and_record, training_parser)
+from experiments.common import Experiment, Settings, check_run_fits, run_experiment
+from experiments.flags import (int_at_least, non_negative_float, non_negative_int,
+                               training_parser)
+from experiments.recorder import Results
 from torchann import TwoLayerNet, data, fit
 from torchann.viz.plots import draw_regression
 
@@ -48,17 +52,31 @@ def build_parser():
     return parser
 
 
-def make_data(args, seed: int):
-    x, y = data.regression(args.target, n=args.points, noise=args.noise, seed=seed)
-    if args.order == "shuffled":
-        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+DATA_KEYS = ("target", "points", "noise", "order")
+
+
+def make_data(settings: Settings):
+    d = settings.data
+    x, y = data.regression(d["target"], n=d["points"], noise=d["noise"], seed=settings.seed)
+    if d["order"] == "shuffled":
+        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(settings.seed))
         x, y = x[order], y[order]
     return x, y
 
 
-def make_model(config):
-    return TwoLayerNet(1, config.hidden, 1, hidden="tanh", output="identity", seed=config.seed,
-                       dtype=config.torch_dtype)
+def make_model(settings: Settings):
+    return TwoLayerNet(1, settings.hidden, 1, hidden="tanh", output="identity",
+                       seed=settings.seed, dtype=settings.torch_dtype)
+
+
+def make_draw(settings: Settings):
+    f = data.regression_function(settings.data["target"])
+
+    def draw(figure, state, loss_ylim=None):
+        draw_regression(figure, state.model, state.inputs, state.targets, f,
+                        state.history.loss_curve(),
+                        epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
+    return draw
 
 
 @torch.no_grad()
@@ -78,56 +96,54 @@ def fit_error(model, target: str, points: int = 100) -> float:
     return float(fit_errors(model, target, points))
 
 
-def _fit_result(mse: float) -> dict:
-    return {"fit_mse": mse, "fit_success": mse < SUCCESS_MSE}
+def measure(model, settings: Settings) -> Results:
+    mse = fit_error(model, settings.data["target"])
+    return Results({"fit_mse": mse, "fit_success": mse < SUCCESS_MSE})
 
 
-def sweep(args, config) -> dict:
+def sweep(settings: Settings) -> dict:
     """Train seeds 0..N-1 (no files written) and report the fit error of each."""
-    errors = {}
-    for seed in range(args.sweep):
-        seeded = type(config)(**{**config.__dict__, "seed": seed})
-        x, y = make_data(args, seed)
+    errors, target = {}, settings.data["target"]
+    for seed in range(settings.data["sweep"]):
+        seeded = replace(settings, seed=seed)
+        x, y = make_data(seeded)
         model = make_model(seeded)
-        fit(model, x, y, lr=config.lr, epochs=config.epochs, anneal=config.anneal,
-            batch_size=config.batch_size, shuffle=False)
-        errors[seed] = fit_error(model, args.target)
-        if not config.quiet:
+        fit(model, x, y, lr=settings.lr, epochs=settings.epochs, anneal=settings.anneal,
+            batch_size=settings.batch_size, shuffle=False)
+        errors[seed] = fit_error(model, target)
+        if not settings.quiet:
             verdict = "success" if errors[seed] < SUCCESS_MSE else "stuck"
             print(f"seed {seed:>3}  fit MSE {errors[seed]:.4f}  {verdict}", flush=True)
     successes = sum(e < SUCCESS_MSE for e in errors.values())
     rate = successes / len(errors)
-    print(f"{args.target}: {successes}/{len(errors)} seeds ({100 * rate:.0f}%) fit f within "
-          f"MSE {SUCCESS_MSE} ({args.order} order, {config.epochs} epochs, lr {config.lr}, "
-          f"anneal {config.anneal})")
-    return {"target": args.target, "errors": errors, "success_rate": rate}
+    print(f"{target}: {successes}/{len(errors)} seeds ({100 * rate:.0f}%) fit f within "
+          f"MSE {SUCCESS_MSE} ({settings.data['order']} order, {settings.epochs} epochs, "
+          f"lr {settings.lr}, anneal {settings.anneal})")
+    return {"target": target, "errors": errors, "success_rate": rate}
+
+
+EXPERIMENT = Experiment(
+    lambda args: f"regression-{args.target}", build_parser(), make_data, make_model,
+    title=lambda s: f"{FIGURES[s.data['target']]}, 1-3-1 network (tanh hidden units, "
+                    "identity output)",
+    draw=make_draw, data_keys=DATA_KEYS, measure=measure)
 
 
 def main(argv=None) -> dict:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser = EXPERIMENT.parser
+    args, _ = parser.parse(argv)
+    if args.sweep and args.resume is not None:
+        parser.error("--sweep cannot be combined with --resume: a sweep trains fresh nets "
+                     "and writes no run folder")
     if args.sweep:
-        return sweep(args, parse_config(parser, args))
-    args, config, run_dir, resume, experiment = start_run(
-        parser, lambda a: f"regression-{a.target}", argv,
-        data_keys=("target", "points", "noise", "order"))
-    inputs, targets = make_data(args, config.seed)
-    model = make_model(config)
-    f = data.regression_function(args.target)
-
-    def draw(figure, state, loss_ylim=None):
-        draw_regression(figure, state.model, state.inputs, state.targets, f,
-                        state.history.loss_curve(),
-                        epoch=state.epoch, epochs=state.epochs, loss_ylim=loss_ylim)
-
-    summary = train_and_record(
-        experiment, config, run_dir, model, inputs, targets, draw=draw,
-        title=f"{FIGURES[args.target]}, 1-3-1 network (tanh hidden units, identity output)",
-        extra={"data": {"target": args.target, "points": args.points, "noise": args.noise,
-                        "order": args.order}},
-        measure=lambda trained: _fit_result(fit_error(trained, args.target)),
-        resume=resume, command="python -m experiments.regression")
-    if not config.quiet:
+        settings = Settings.from_flags(f"regression-{args.target}", args, (*DATA_KEYS, "sweep"))
+        try:
+            check_run_fits(settings)
+        except ValueError as error:
+            parser.error(str(error))
+        return sweep(settings)
+    summary = run_experiment(EXPERIMENT, argv)
+    if not summary["config"]["quiet"]:
         print(f"fit MSE against the true f: {summary['fit_mse']:.4f} "
               f"({'success' if summary['fit_success'] else 'stuck'}: threshold {SUCCESS_MSE})")
     return summary

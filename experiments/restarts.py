@@ -36,7 +36,6 @@ sweep; it also finishes a sweep that was killed outright.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import gzip
 import json
@@ -56,20 +55,20 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.common import (DTYPES, ExperimentParser, HelpFormatter, Stopped, add_output_flags,  # noqa: E402
-                                flags_given, make_run_dir, positive_float, positive_int)
+from experiments.flags import (DTYPES, ExperimentParser, add_output_flags,  # noqa: E402
+                               make_run_dir, positive_float, positive_int)
 from experiments.regression import fit_errors  # noqa: E402
+from experiments.restarts_figures import (loss_histogram_figure, members_figure,  # noqa: E402
+                                          success_rate_figure)
 from torchann import MLP, data  # noqa: E402
-from torchann.training.checks import check_memory, resolve_device  # noqa: E402
-from torchann.ensemble.distributed import (finish, gather_members, init_from_environment,  # noqa: E402
-                                  rank_and_size, shard)
+from torchann.checks import check_memory, resolve_device  # noqa: E402
+from torchann.ensemble.distributed import (finish, gather_members,  # noqa: E402
+                                           init_from_environment, rank_and_size, shard)
 from torchann.ensemble.model import Ensemble  # noqa: E402
 from torchann.ensemble.train import fit_ensemble  # noqa: E402
-from torchann.viz.plots import loss_histogram_figure, members_figure, success_rate_figure  # noqa: E402
-from torchann.runs.folders import (atomic_write, lock_run_dir, make_folder,  # noqa: E402
-                                   remove_stale_temporaries, write_json)
+from torchann.runs.folders import atomic_write, hold_run_dir, make_folder, write_json  # noqa: E402
 from torchann.runs.integrity import check_archive, content_checksum, first_line  # noqa: E402
-from torchann.runs.interrupt import InterruptFlag  # noqa: E402
+from torchann.runs.interrupt import InterruptFlag, Stopped  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,7 @@ FIT_MSE_BAR = 0.1
 
 def build_parser():
     parser = ExperimentParser(prog="python -m experiments.restarts",
-                              description=__doc__.splitlines()[0],
-                              formatter_class=HelpFormatter)
+                              description=__doc__.splitlines()[0])
     parser.add_argument("--restarts", type=positive_int, default=1000, help="random starts per configuration")
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=list(range(1, 9)),
@@ -220,8 +218,8 @@ def configuration_id(job: dict, lr: float, anneal: float) -> str:
 
 def main(argv=None) -> dict:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    saved = open_sweep(parser, args, argv) if args.resume else None  # restores SWEEP_FLAGS
+    args, given = parser.parse(argv)
+    saved = open_sweep(parser, args, given) if args.resume else None  # restores SWEEP_FLAGS
     try:
         device = resolve_device(args.device)
     except ValueError as error:
@@ -244,7 +242,7 @@ def main(argv=None) -> dict:
         run_dir = Path(args.resume) if args.resume else (
             make_run_dir(parser, "restarts", args) if lead else None)
         if lead:
-            held.enter_context(lock(parser, run_dir))
+            held.enter_context(hold_run_dir(run_dir, on_error=parser.error))
         if lead and saved is None:  # from the start, the folder says what it holds
             write_outputs(run_dir, args, [], planned, size)
         results, signum = train_jobs(parser, args, run_dir, planned, device, flag)
@@ -293,17 +291,6 @@ def train_jobs(parser, args, run_dir: Path | None, planned, device, flag) -> tup
     return results, 0
 
 
-def lock(parser, run_dir: Path):
-    """Hold the run folder while this process works in it: a second resume is refused."""
-    try:
-        held = lock_run_dir(run_dir)
-    except ValueError as error:
-        parser.error(str(error))
-    for folder in (run_dir, run_dir / "jobs"):  # left by a process killed mid-write
-        remove_stale_temporaries(folder)
-    return held
-
-
 def job_id(job: dict) -> str:
     return f"{job['task']}_{job['sweep']}-sweep_h{job['hidden']}"
 
@@ -329,7 +316,7 @@ def load_job(parser, path: Path) -> dict:
                      "that ensemble again")
 
 
-def open_sweep(parser: argparse.ArgumentParser, args, argv) -> dict:
+def open_sweep(parser: ExperimentParser, args, given: set[str]) -> dict:
     """Read the summary of the run ``--resume`` names and take its SWEEP_FLAGS into ``args``.
 
     A sweep flag given on the command line that differs from the run's is a
@@ -345,7 +332,6 @@ def open_sweep(parser: argparse.ArgumentParser, args, argv) -> dict:
     except (OSError, ValueError, KeyError, TypeError):
         parser.error(f"--resume: {run_dir} is not a run of experiments.restarts "
                      "(no readable summary.json with its settings)")
-    given = flags_given(parser, argv, (*SWEEP_FLAGS, "logdir", "run_name"))
     if given & {"logdir", "run_name"}:
         parser.error("--resume: --logdir and --run-name name a new run; RUN_DIR is the one "
                      "that is continued")
@@ -510,11 +496,11 @@ def write_tensorboard(run_dir: Path, configurations, figures) -> None:
         with TensorBoardLogger(run_dir / "hparams" / c["configuration"]) as logger:
             logger.add_hparams({k: c[k] for k in ("task", "sweep", "hidden", "lr", "anneal",
                                                   "restarts", "epochs")},
-                               {"hparam/success_rate": c["success_rate"],
-                                "hparam/median_final_loss": c["median_final_loss"]})
+                               {"trained/success_rate": c["success_rate"],
+                                "trained/median_final_loss": c["median_final_loss"]})
     with TensorBoardLogger(run_dir) as logger:
         for name, (_, figure) in figures.items():
-            logger.add_figure(f"restarts/{name}", figure, 0, dpi=100)
+            logger.add_figure(f"views/{name}", figure, 0, dpi=100)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ Trained online with η = 2 for 300 epochs.
 
 from __future__ import annotations
 
-from experiments.common import add_corner_data_flags, run_classification, training_parser
+from experiments.common import Experiment, run_classification
+from experiments.flags import add_corner_data_flags, training_parser
 from torchann import TwoLayerNet, data
 
 
@@ -23,13 +24,13 @@ def build_parser():
 
 
 def main(argv=None) -> dict:
-    return run_classification(
-        "ring", build_parser(), argv,
-        make_data=lambda args, seed: data.ring(repeats=args.repeats, noise=args.noise, seed=seed),
-        make_model=lambda config: TwoLayerNet(2, config.hidden, 1, hidden="sigmoid",
-                                              output="sigmoid", seed=config.seed,
-                                              dtype=config.torch_dtype),
-        title="Figure 11: the ring with a two-layer network (3 sigmoid hidden units)")
+    return run_classification(Experiment(
+        "ring", build_parser(),
+        make_data=lambda s: data.ring(repeats=s.data["repeats"], noise=s.data["noise"],
+                                      seed=s.seed),
+        make_model=lambda s: TwoLayerNet(2, s.hidden, 1, hidden="sigmoid", output="sigmoid",
+                                         seed=s.seed, dtype=s.torch_dtype),
+        title="Figure 11: the ring with a two-layer network (3 sigmoid hidden units)"), argv)
 
 
 if __name__ == "__main__":

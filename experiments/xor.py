@@ -14,7 +14,8 @@ units can.
 
 from __future__ import annotations
 
-from experiments.common import add_corner_data_flags, run_classification, training_parser
+from experiments.common import Experiment, run_classification
+from experiments.flags import add_corner_data_flags, training_parser
 from torchann import TwoLayerNet, data
 
 
@@ -26,14 +27,13 @@ def build_parser():
 
 
 def main(argv=None) -> dict:
-    return run_classification(
-        "xor", build_parser(), argv,
-        make_data=lambda args, seed: data.logic_gate("xor", repeats=args.repeats,
-                                                     noise=args.noise, seed=seed),
-        make_model=lambda config: TwoLayerNet(2, config.hidden, 1, hidden="sigmoid",
-                                              output="sigmoid", seed=config.seed,
-                                              dtype=config.torch_dtype),
-        title="Figure 10: XOR with a two-layer network (sigmoid hidden and output units)")
+    return run_classification(Experiment(
+        "xor", build_parser(),
+        make_data=lambda s: data.logic_gate("xor", repeats=s.data["repeats"],
+                                            noise=s.data["noise"], seed=s.seed),
+        make_model=lambda s: TwoLayerNet(2, s.hidden, 1, hidden="sigmoid", output="sigmoid",
+                                         seed=s.seed, dtype=s.torch_dtype),
+        title="Figure 10: XOR with a two-layer network (sigmoid hidden and output units)"), argv)
 
 
 if __name__ == "__main__":

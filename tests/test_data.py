@@ -59,9 +59,9 @@ def test_regression_data(target, f):
 @pytest.mark.parametrize("call,match", [
     (lambda: data.logic_gate("nand"), "unknown gate 'nand'; valid gates are: or, and, xor"),
     (lambda: data.regression("cos"), "unknown regression target 'cos'"),
-    (lambda: data.logic_gate("or", repeats=0), "repeats must be an integer >= 1"),
+    (lambda: data.logic_gate("or", repeats=0), "repeats must be at least 1"),
     (lambda: data.logic_gate("or", noise=-1), "noise must be a finite number >= 0"),
-    (lambda: data.regression("sin", n=0), "n must be an integer >= 1"),
+    (lambda: data.regression("sin", n=0), "n must be at least 1"),
     (lambda: data.regression("sin", low=1, high=0), "low must be below high"),
 ])
 def test_bad_arguments(call, match):

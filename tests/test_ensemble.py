@@ -179,8 +179,8 @@ def test_restarts_writes_tables_figures_and_tensorboard(logdir):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     events = EventAccumulator(str(run), size_guidance={"images": 0})
     events.Reload()
-    assert set(events.Tags()["images"]) == {"restarts/success_rates", "restarts/final_losses",
-                                            "restarts/members"}
+    assert set(events.Tags()["images"]) == {"views/success_rates", "views/final_losses",
+                                            "views/members"}
     for tag in events.Tags()["images"]:
         assert events.Images(tag)[0].width > 400
     on_disk = json.loads((run / "summary.json").read_text())

@@ -157,3 +157,40 @@ def test_seed_defaults_reach_97_percent(logdir, seed):
     summary = run_xor(logdir, "--seed", str(seed), "--no-tensorboard")
     assert summary["epochs"] == 300
     assert summary["accuracy"] >= 0.97, summary["accuracy"]
+
+
+def test_lr_walks_from_the_command_line_into_one_record_per_file(logdir):
+    """``--lr`` is checked by one function (its argparse type is the library's own check)
+    and stored once in each file: the checkpoint's training arguments and summary.json's
+    settings record. TensorBoard's config text is rendered from that record."""
+    import torch
+
+    from experiments.flags import training_parser
+    from torchann.checks import check_learning_rate
+
+    def paths_to(key, tree, path=()):
+        if isinstance(tree, dict):
+            for name, value in tree.items():
+                yield from ([(*path, name)] if name == key else [])
+                yield from paths_to(key, value, (*path, name))
+        elif isinstance(tree, (list, tuple)):
+            for i, value in enumerate(tree):
+                yield from paths_to(key, value, (*path, i))
+
+    lr_type = next(a.type for a in training_parser("p", "d", epochs=1, lr=1.0)._actions
+                   if a.dest == "lr")
+    with pytest.raises(Exception) as refused:
+        lr_type("-1")
+    with pytest.raises(ValueError) as library:
+        check_learning_rate(-1.0)
+    assert str(library.value) == f"lr {refused.value}"  # the same check, the same words
+
+    summary = run_xor(logdir, "--epochs", "3", "--lr", "0.7", "--run-name", "walk")
+    run_dir = Path(summary["run_dir"])
+    saved = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    # The history keeps the learning rate each epoch used (η after annealing): a result.
+    assert list(paths_to("lr", saved)) == [("history", "lr"), ("fit_args", "lr")]
+    assert saved["fit_args"]["lr"] == 0.7 == saved["history"]["lr"][0]
+    on_disk = json.loads((run_dir / "summary.json").read_text())
+    assert [p for p in paths_to("lr", on_disk) if p[0] != "history"] == [("config", "lr")]
+    assert on_disk["config"]["lr"] == 0.7

@@ -15,8 +15,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_digits_short_run_writes_everything(logdir):
-    summary = digits.main(["--epochs", "3", "--logdir", str(logdir), "--run-name", "d", "--quiet",
-                           "--images", "2"])
+    digits.main(["--epochs", "3", "--logdir", str(logdir), "--run-name", "d", "--quiet",
+                 "--images", "2"])
     run = logdir / "digits" / "d"
     for name in ("figure.png", "confusion_matrix.png", "misclassified.png",
                  "first_layer_weights.png"):
@@ -42,15 +42,19 @@ def test_digits_short_run_writes_everything(logdir):
         assert image.size[0] > 500
 
 
-def test_digits_early_stopping_and_resume(logdir):
+def test_digits_early_stopping_and_resume(logdir, capsys):
+    few_pictures = ["--quiet", "--images", "0"]  # the pictures are tested above
     summary = digits.main(["--epochs", "40", "--patience", "2", "--lr", "1.5", "--logdir",
-                           str(logdir), "--quiet", "--no-tensorboard"])
+                           str(logdir), *few_pictures, "--no-tensorboard"])
     history = summary["history"]
-    if history["stopped_early"]:
-        assert len(history["loss"]) == history["best_epoch"] + 2
-    first = digits.main(["--epochs", "2", "--logdir", str(logdir), "--run-name", "r", "--quiet"])
+    assert history["stopped_early"] and len(history["loss"]) == history["best_epoch"] + 2
+    with pytest.raises(SystemExit) as info:  # nothing is left to resume, and it says why
+        digits.main(["--resume", summary["run_dir"], "--epochs", "50", "--quiet"])
+    assert info.value.code == 2 and "stopped early after" in capsys.readouterr().err
+    first = digits.main(["--epochs", "2", "--logdir", str(logdir), "--run-name", "r",
+                         *few_pictures])
     resumed = digits.main(["--resume", first["run_dir"], "--epochs", "4", "--quiet"])
-    straight = digits.main(["--epochs", "4", "--logdir", str(logdir), "--quiet",
+    straight = digits.main(["--epochs", "4", "--logdir", str(logdir), *few_pictures,
                             "--no-tensorboard"])
     assert resumed["history"]["loss"] == straight["history"]["loss"]
     assert resumed["test_accuracy"] == straight["test_accuracy"]

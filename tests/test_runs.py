@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from torchann.training.checks import resolve_device
+from torchann.checks import resolve_device
 from torchann.runs.folders import new_run_dir, write_json
 
 

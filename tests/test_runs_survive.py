@@ -21,10 +21,10 @@ import pytest
 import torch
 
 from torchann import MLP, TwoLayerNet, data, fit
+from torchann.checks import MEMORY_LIMIT_VARIABLE
 from torchann.ensemble import Ensemble, fit_ensemble
 from torchann.runs.checkpoint import load_checkpoint
 from torchann.runs.folders import lock_run_dir
-from torchann.training.checks import MEMORY_LIMIT_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--epochs", "3", "--repeats", "3", "--quiet"]
@@ -84,17 +84,17 @@ def event_steps(run: Path) -> dict[str, list[int]]:
 
 def test_a_run_stopped_while_writing_its_outputs_is_finished_by_resume(tmp_path, capsys,
                                                                        monkeypatch):
-    flags = [*SMALL, "--animate", "--frames", "4", "--logdir", tmp_path]
+    flags = [*SMALL, "--animate", "--frames", "2", "--images", "2", "--logdir", tmp_path]
     straight = Path(xor_main(*flags, "--run-name", "straight")["run_dir"])
 
-    import experiments.common as common
-    real = common.save_gif
+    import experiments.recorder as recorder
+    real = recorder.save_gif
 
     def sigterm_while_writing(*args, **kwargs):  # as if `timeout` or a scheduler stopped it now,
         signal.raise_signal(signal.SIGTERM)      # after the TensorBoard pictures were logged
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(common, "save_gif", sigterm_while_writing)
+    monkeypatch.setattr(recorder, "save_gif", sigterm_while_writing)
     with pytest.raises(SystemExit) as info:
         xor_main(*flags, "--run-name", "stopped")
     assert info.value.code == 128 + signal.SIGTERM
@@ -104,7 +104,7 @@ def test_a_run_stopped_while_writing_its_outputs_is_finished_by_resume(tmp_path,
     assert f"Finish with: python -m experiments.xor --resume {run}" in err
     assert not (run / "summary.json").exists()
 
-    monkeypatch.setattr(common, "save_gif", real)
+    monkeypatch.setattr(recorder, "save_gif", real)
     xor_main("--resume", run, "--quiet")  # no --epochs needed: nothing is left to train
     assert outputs(run) == outputs(straight)
     assert loss_points(run) == loss_points(straight)  # every epoch once, none lost or doubled
@@ -128,18 +128,18 @@ def test_a_stop_while_keeping_the_old_outputs_loses_none_of_them(tmp_path, monke
     """summary.json is renamed last: until then the next resume knows what to keep."""
     run = Path(xor_main(*SMALL, "--logdir", tmp_path, "--no-tensorboard")["run_dir"])
     weights = (run / "weights.json").read_bytes()
-    import experiments.common as common
-    real, kept = common._keep_previous, []
+    import experiments.recorder as recorder
+    real, kept = recorder._keep_previous, []
 
     def stop_after_two(path, epoch):  # two renames done, the rest not
         real(path, epoch)
         kept.append(path)
         if len(kept) == 2:
-            raise common.Stopped(signal.SIGTERM)
-    monkeypatch.setattr(common, "_keep_previous", stop_after_two)
+            raise recorder.Stopped(signal.SIGTERM)
+    monkeypatch.setattr(recorder, "_keep_previous", stop_after_two)
     with pytest.raises(SystemExit):
         xor_main("--resume", run, "--epochs", "5")
-    monkeypatch.setattr(common, "_keep_previous", real)
+    monkeypatch.setattr(recorder, "_keep_previous", real)
     xor_main("--resume", run)
     assert (run / "weights.epoch3.json").read_bytes() == weights
     assert (run / "figure.epoch3.png").exists() and (run / "summary.epoch3.json").exists()
@@ -192,6 +192,41 @@ def test_a_flag_given_on_resume_must_match_the_run_even_when_it_is_the_default(t
     xor_main("--resume", run, "--epochs", "4", "--lr", "1.0", "--quiet")  # the same value is fine
 
 
+def test_flags_given_on_resume_at_the_runs_own_values_are_accepted(tmp_path, capsys):
+    run = xor_main(*SMALL, "--batch-size", "full", "--logdir", tmp_path, "--no-tensorboard")
+    resumed = xor_main("--resume", run["run_dir"], "--epochs", "4", "--batch-size", "full",
+                       "--quiet")
+    assert resumed["config"]["batch_size"] is None == run["config"]["batch_size"]  # the flag's
+    line = usage_error(capsys, "--resume", run["run_dir"], "--epochs", "5",
+                       "--logdir", tmp_path / "elsewhere")
+    assert "--logdir cannot be given with --resume" in line
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_resume_of_a_folder_that_is_not_a_run_touches_nothing_in_it(tmp_path, capsys):
+    run = Path(xor_main(*SMALL, "--logdir", tmp_path, "--no-tensorboard")["run_dir"])
+    writing = run / ".weights.json.k3j2_x.tmp"  # as if that run were writing it right now
+    writing.write_bytes(b"half")
+    assert "no checkpoint" in usage_error(capsys, "--resume", run.parent, "--epochs", "4")
+    assert writing.exists() and not (run.parent / ".lock").exists()
+
+
+def test_a_run_written_before_the_settings_were_one_record_resumes(tmp_path):
+    from torchann.runs.checkpoint import save_checkpoint
+    run = Path(xor_main(*SMALL, "--logdir", tmp_path, "--no-tensorboard")["run_dir"])
+    saved = load_checkpoint(run / "checkpoint.pt")
+    config = saved.pop("config")
+    training = {k: v for k, v in config.items() if k not in ("experiment", "data")}
+    training |= {k: saved["fit_args"][k] for k in ("lr", "anneal", "seed")}
+    for key in ("format", "version", "checksum"):
+        saved.pop(key)
+    save_checkpoint(run / "checkpoint.pt", saved, {"experiment": "xor", "training": training,
+                                                  "data": config["data"]})
+    resumed = xor_main("--resume", run, "--epochs", "4", "--quiet", "--no-tensorboard")
+    straight = xor_main(*SMALL[2:], "--epochs", "4", "--logdir", tmp_path, "--no-tensorboard")
+    assert resumed["history"]["loss"] == straight["history"]["loss"]
+
+
 def test_a_second_process_cannot_resume_a_run_in_use(tmp_path, capsys):
     run = xor_main(*SMALL, "--logdir", tmp_path, "--no-tensorboard")["run_dir"]
     holder = lock_run_dir(run)  # another open file: conflicts like another process would
@@ -212,11 +247,11 @@ def test_temporary_files_of_a_killed_write_are_cleaned_up_on_resume(tmp_path):
 
 
 def test_a_full_disk_while_writing_is_one_line(tmp_path, capsys, monkeypatch):
-    import experiments.common as common
+    import experiments.recorder as recorder
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "weights.json"))
-    monkeypatch.setattr(common, "export_weights", full)
+    monkeypatch.setattr(recorder, "export_weights", full)
     line = usage_error(capsys, *SMALL, "--logdir", tmp_path, "--no-tensorboard")
     assert line == f"error: could not write {tmp_path / 'weights.json'}: No space left on device"
 
@@ -263,7 +298,7 @@ def test_the_library_refuses_sizes_that_cannot_fit(monkeypatch):
 
 @pytest.mark.parametrize("flags,message", [
     (["--lr", "1e39"], "--lr 1e+39 is larger than any torch.float32 number"),
-    (["--seed", "123456789012345678901"], "seed must fit in 64 bits"),
+    (["--seed", "123456789012345678901"], "argument --seed: must fit in 64 bits"),
     (["--run-name", "a" * 300], "run name is 300 characters long; use at most 100"),
 ])
 def test_bad_flags_are_one_line_before_a_folder_is_made(tmp_path, capsys, flags, message):
@@ -299,7 +334,7 @@ def test_library_inputs_that_used_to_give_tracebacks():
         fit(frozen, x, t, lr=1.0, epochs=1)
     with pytest.raises(ValueError, match="loss 'bce' needs targets between 0 and 1.*got 5"):
         fit(TwoLayerNet(2, 3, 1), x, 5 * t, lr=1.0, epochs=1, loss="bce")
-    with pytest.raises(ValueError, match="lr=1e\\+39 is larger than any torch.float32 number"):
+    with pytest.raises(ValueError, match="lr 1e\\+39 is larger than any torch.float32 number"):
         fit(TwoLayerNet(2, 3, 1, dtype=torch.float32), x, t, lr=1e39, epochs=1)
     with pytest.raises(ValueError, match="this net takes 2 input columns, got 3"):
         TwoLayerNet(2, 3, 1)(torch.rand(4, 3))

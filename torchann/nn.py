@@ -13,9 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from torchann.checks import check_dtype, check_int, check_memory, check_seed, resolve_device
 from torchann.functional import canonical_name, get_activation
-from torchann.training.checks import (check_dtype, check_memory, check_positive_int, check_seed,
-                                      resolve_device)
 
 __all__ = ["INITS", "initial_weights", "Dense", "LayerStack", "SingleLayerNet", "TwoLayerNet", "MLP"]
 
@@ -58,8 +57,8 @@ class Dense(nn.Module):
                  device: torch.device | str | None = None, builtin: bool = False,
                  init: str = "uniform"):
         super().__init__()
-        self.n_in = check_positive_int("n_in", n_in)
-        self.n_out = check_positive_int("n_out", n_out)
+        self.n_in = check_int("n_in", n_in)
+        self.n_out = check_int("n_out", n_out)
         self.activation = canonical_name(activation)
         self.builtin = bool(builtin)
         self.g = get_activation(self.activation, builtin=self.builtin)
@@ -133,7 +132,7 @@ class TwoLayerNet(LayerStack):
                  output: str = "sigmoid", *, seed: int = 0, dtype=None, device=None,
                  builtin: bool = False):
         super().__init__()
-        check_positive_int("n_hidden", n_hidden)
+        check_int("n_hidden", n_hidden)
         generator = torch.Generator().manual_seed(check_seed(seed))
         common = dict(generator=generator, dtype=dtype, device=device, builtin=builtin)
         self.hidden = Dense(n_in, n_hidden, hidden, **common)
@@ -158,7 +157,7 @@ class MLP(LayerStack):
         if not isinstance(sizes, list) or len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size, got {sizes!r}")
         for i, size in enumerate(sizes):
-            check_positive_int(f"sizes[{i}]", size)
+            check_int(f"sizes[{i}]", size)
         depth = len(sizes) - 1
         if isinstance(activations, str):
             names = [activations] * (depth - 1) + [output or activations]

@@ -30,8 +30,8 @@ from torch import nn
 from torchann.backprop import ExplicitBackprop
 from torchann.runs.checkpoint import load_checkpoint
 from torchann.runs.interrupt import InterruptFlag
-from torchann.training.run import (EpochEnd, History, TrainingDiverged, TrainingInterrupted,
-                                   TrainingRun)
+from torchann.training.history import EpochEnd, History, TrainingDiverged, TrainingInterrupted
+from torchann.training.loop import TrainingRun
 
 __all__ = ["fit", "lr_at", "History", "EpochEnd", "TrainingDiverged", "TrainingInterrupted"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from torchann.training.checks import check_memory, check_seed
+from torchann.checks import check_int, check_memory, check_seed
 
 __all__ = ["GATES", "REGRESSION_TARGETS", "corners", "logic_gate", "ring", "regression",
            "regression_function"]
@@ -42,8 +42,7 @@ def _generator(seed: int) -> torch.Generator:
 
 
 def _check_count_noise(name: str, count: int, noise: float, rows_per_count: int = 1) -> None:
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {count!r}")
+    check_int(name, count)
     if not (noise >= 0 and noise < float("inf")):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     rows = count * rows_per_count

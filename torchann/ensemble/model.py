@@ -17,7 +17,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from torchann.training.checks import resolve_device
+from torchann.checks import resolve_device
 from torchann.functional import canonical_name, get_activation
 from torchann.nn import MLP, LayerStack, initial_weights
 

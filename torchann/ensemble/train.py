@@ -26,13 +26,13 @@ from typing import Callable
 import torch
 
 from torchann.backprop import ExplicitBackprop
-from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
-                             check_learning_rate, check_memory, check_positive_int)
+from torchann.checks import (as_training_data, check_anneal, check_batch_size, check_int,
+                             check_learning_rate, check_memory, check_seed, is_number)
 from torchann.ensemble.model import Ensemble
 from torchann.ensemble.online import MembersLastOnline
 from torchann.losses import squared_error_per_member
-from torchann.training.metrics import class_coding, hits
 from torchann.train import lr_at
+from torchann.training.metrics import class_coding, hits
 
 __all__ = ["EnsembleHistory", "EnsembleEpochEnd", "fit_ensemble", "per_member"]
 
@@ -98,7 +98,7 @@ class EnsembleEpochEnd:
 
 def per_member(name: str, value, members: int, check) -> torch.Tensor:
     """A (K,) float64 tensor from one number or one number per member, each validated."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if is_number(value):
         return torch.full((members,), check(value), dtype=torch.float64)
     values = [check(v) for v in (value.tolist() if isinstance(value, torch.Tensor) else value)]
     if len(values) != members:
@@ -138,11 +138,10 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     K = ensemble.members
     lr0 = per_member("lr", lr, K, check_learning_rate)
     anneal = per_member("anneal", anneal, K, check_anneal)
-    epochs = check_positive_int("epochs", epochs)
+    epochs = check_int("epochs", epochs)
     if shuffle not in ORDERS:
         raise ValueError(f"shuffle must be one of False, 'shared', 'member'; got {shuffle!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    check_seed(seed)
     if engine not in ("autograd", "explicit"):
         raise ValueError(f"unknown engine {engine!r} for an ensemble; valid engines are: "
                          "autograd, explicit (use builtin=True for torch's built-in ops)")

@@ -6,7 +6,7 @@ epoch's order is drawn, the losses of the steps done so far in that epoch, the
 history, the settings that make the run what it is (lr, anneal, batch size,
 shuffling, seed, engine, loss), the state of callbacks that keep one (the best
 epoch of ``Validation``), the caller's config, and a fingerprint of the data.
-``TrainingRun.state_dict`` (``torchann/training/run.py``) gathers it.
+``TrainingRun.state_dict`` (``torchann/training/loop.py``) gathers it.
 Resuming from it replays nothing and skips nothing, so an interrupted run and
 an uninterrupted one end bit-identical.
 
@@ -34,6 +34,7 @@ from pathlib import Path
 
 import torch
 
+from torchann.checks import check_int
 from torchann.runs.folders import atomic_write, make_folder
 from torchann.runs.integrity import (check_archive, check_run_state, content_checksum,
                                      first_line, same)
@@ -68,21 +69,25 @@ class Checkpoint:
     Written every ``every`` epochs (0: not on a schedule), at the last epoch, when
     early stopping ends the run, after Ctrl-C (the state after the last complete
     step) and on divergence (the last good state). ``config`` is stored with it:
-    JSON-like data such as an experiment's settings.
+    JSON-like data such as an experiment's settings. ``continues`` names the run a
+    resume continues (its ``run_id``, from the checkpoint already loaded): that file is
+    then known to be the run's own and is not read again.
     """
 
     order = 1  # after every other callback: it saves what they recorded for the epoch
 
-    def __init__(self, path: str | Path, *, every: int = 0, config: dict | None = None):
-        if isinstance(every, bool) or not isinstance(every, int):
-            raise TypeError(f"checkpoint every must be an integer, got {every!r}")
-        if every < 0:
-            raise ValueError(f"checkpoint every must be 0 or more, got {every}")
+    def __init__(self, path: str | Path, *, every: int = 0, config: dict | None = None,
+                 continues: str | None = None):
+        check_int("checkpoint every", every, minimum=0)
         content_checksum({"config": config})  # a config it could not store fails now, not mid-run
         self.path, self.every, self.config = Path(path), every, config
+        self.continues = continues
 
     def on_fit_start(self, run) -> None:
-        self.path = check_checkpoint_target(self.path, run.run_id)
+        if self.continues is not None and self.continues == run.run_id:
+            make_folder(self.path.parent, "the checkpoint folder")
+        else:
+            self.path = check_checkpoint_target(self.path, run.run_id)
 
     def __call__(self, state) -> None:
         if state.run.stop or state.epoch == state.epochs or (

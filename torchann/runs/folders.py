@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 
 try:
     import fcntl
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 __all__ = ["new_run_dir", "make_folder", "atomic_write", "write_json", "lock_run_dir",
-           "remove_stale_temporaries"]
+           "hold_run_dir", "remove_stale_temporaries"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
 MAX_NAME = 100  # file systems allow 255 bytes; keep room for the files written inside
@@ -121,10 +122,11 @@ def _fsync(path: str | Path) -> None:
 
 
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:
-    """Delete the temporary files that :func:`atomic_write` left behind when its process was
-    killed mid-write. Call it only while holding the folder's lock (no writer is active)."""
+    """Delete the temporary files that :func:`atomic_write` left behind (in ``folder`` or a
+    folder inside it) when its process was killed mid-write. Call it only while holding
+    the folder's lock (no writer is active)."""
     removed = []
-    for path in Path(folder).glob(".*.tmp"):
+    for path in Path(folder).rglob(".*.tmp"):
         if path.is_file():
             path.unlink()
             removed.append(path)
@@ -155,6 +157,31 @@ def lock_run_dir(run_dir: str | Path):
     handle.write(f"{os.getpid()}\n")  # who holds it, for a person looking
     handle.flush()
     return handle
+
+
+@contextmanager
+def hold_run_dir(run_dir: str | Path | None, on_error: Callable[[str], object] | None = None):
+    """Work in ``run_dir`` alone: take its lock, delete the temporaries a killed writer left
+    behind, and release the lock on the way out, however the block ends.
+
+    ``None`` holds nothing (a folder that does not exist yet). A lock another process
+    holds is a ValueError, or is passed to ``on_error`` (a parser's ``error``) when given.
+    """
+    if run_dir is None:
+        yield None
+        return
+    try:
+        handle = lock_run_dir(run_dir)
+    except ValueError as error:
+        if on_error is None:
+            raise
+        on_error(str(error))
+        raise
+    try:
+        remove_stale_temporaries(run_dir)  # no other writer is active: we hold the lock
+        yield Path(run_dir)
+    finally:
+        handle.close()
 
 
 def write_json(path: str | Path, data: dict) -> Path:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import torch
 
-from torchann.training.run import History
+from torchann.checks import is_integer, is_number
+from torchann.training.history import History
 
 __all__ = ["check_archive", "content_checksum", "check_run_state", "same", "first_line"]
 
@@ -144,7 +145,7 @@ def check_run_state(saved, source: str = "the checkpoint") -> None:
     if missing:
         raise fail("it has no " + ", ".join(map(repr, missing)))
     for key, kind in _RUN_STATE.items():
-        if not isinstance(saved[key], kind) or (kind is int and isinstance(saved[key], bool)):
+        if not (is_integer(saved[key]) if kind is int else isinstance(saved[key], kind)):
             raise fail(f"{key!r} is a {type(saved[key]).__name__}, not a {kind.__name__}")
     epoch, step, losses = saved["epoch"], saved["step"], saved["partial_losses"]
     if epoch < 0 or step < 0:
@@ -169,20 +170,12 @@ def check_run_state(saved, source: str = "the checkpoint") -> None:
         raise fail("'callbacks' must map callback names to dicts")
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 # History's field annotations (strings, thanks to `from __future__ import annotations`),
 # each with the test a saved value must pass.
-_FIELD_CHECKS = {"list[float]": lambda v: isinstance(v, list) and all(map(_number, v)),
-                 "float | None": lambda v: v is None or _number(v),
-                 "int | None": lambda v: v is None or _integer(v),
-                 "float": _number, "int": _integer, "bool": lambda v: isinstance(v, bool)}
+_FIELD_CHECKS = {"list[float]": lambda v: isinstance(v, list) and all(map(is_number, v)),
+                 "float | None": lambda v: v is None or is_number(v),
+                 "int | None": lambda v: v is None or is_integer(v),
+                 "float": is_number, "int": is_integer, "bool": lambda v: isinstance(v, bool)}
 
 
 def _history_problem(history: dict, epochs: int) -> str | None:

@@ -1,7 +1,3 @@
-"""What hangs off ``torchann.fit``'s loop, one job per file: ``run`` (batches,
-history, divergence, resume), ``validation`` (validation and early stopping),
-``checks`` (argument checks) and ``metrics`` (accuracy)."""
-
-from torchann.training.validation import Validation
-
-__all__ = ["Validation"]
+"""What hangs off ``torchann.fit``'s loop, one job per file: ``history`` (the record of a
+run and the ways it ends early), ``loop`` (batches, epoch losses, divergence, resume),
+``validation`` (validation and early stopping) and ``metrics`` (accuracy)."""

@@ -13,9 +13,9 @@ import math
 
 import torch
 
-from torchann.training.checks import as_training_data, check_positive_int
+from torchann.checks import as_training_data, check_int, is_integer
+from torchann.training.history import EpochEnd, TrainingDiverged
 from torchann.training.metrics import accuracy
-from torchann.training.run import EpochEnd, TrainingDiverged
 
 __all__ = ["Validation"]
 
@@ -27,7 +27,7 @@ class Validation:
 
     def __init__(self, inputs, targets, *, patience: int | None = None):
         self.data = (inputs, targets)
-        self.patience = None if patience is None else check_positive_int("patience", patience)
+        self.patience = None if patience is None else check_int("patience", patience)
 
     def on_fit_start(self, run) -> None:
         self.best = {"loss": math.inf, "epoch": None, "state": None, "waited": 0}
@@ -86,17 +86,16 @@ class Validation:
 
     @staticmethod
     def _valid_patience(patience) -> bool:
-        return patience is None or isinstance(patience, int) and not isinstance(patience, bool)
+        return patience is None or is_integer(patience)
 
     @staticmethod
     def _valid_best(best: dict) -> bool:
         """What ``state_dict`` writes: a float loss, an int or None epoch, an int count of epochs
         waited, and None or a dict of parameter tensors."""
-        def number(value, kinds):
-            return isinstance(value, kinds) and not isinstance(value, bool)
-        return (set(best) == {"loss", "epoch", "state", "waited"} and number(best["loss"], float)
-                and (best["epoch"] is None or number(best["epoch"], int))
-                and number(best["waited"], int) and best["waited"] >= 0
+        return (set(best) == {"loss", "epoch", "state", "waited"}
+                and isinstance(best["loss"], float)
+                and (best["epoch"] is None or is_integer(best["epoch"]))
+                and is_integer(best["waited"]) and best["waited"] >= 0
                 and (best["state"] is None or isinstance(best["state"], dict) and all(
                     isinstance(k, str) and isinstance(v, torch.Tensor)
                     for k, v in best["state"].items())))

@@ -29,7 +29,7 @@ from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
 from torchann.losses import get_loss
-from torchann.train import EpochEnd
+from torchann.training.history import EpochEnd
 
 __all__ = ["TensorBoardLogger", "figure_to_array"]
 

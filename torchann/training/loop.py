@@ -16,87 +16,22 @@ import math
 import signal
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
 
-from torchann.training.checks import (as_training_data, check_anneal, check_batch_size,
-                                      check_learning_rate, check_loss_fits_output, check_memory,
-                                      check_positive_int, check_seed, check_targets_fit_loss)
+from torchann.checks import (as_training_data, check_anneal, check_batch_size, check_int,
+                             check_learning_rate, check_loss_fits_output, check_memory,
+                             check_seed, check_targets_fit_loss)
 from torchann.losses import get_loss
+from torchann.runs.checkpoint import data_fingerprint
+from torchann.runs.integrity import check_run_state
+from torchann.training.history import EpochEnd, History, TrainingDiverged, TrainingInterrupted
 from torchann.training.metrics import accuracy, class_coding
 
-__all__ = ["History", "EpochEnd", "TrainingRun", "TrainingDiverged", "TrainingInterrupted"]
+__all__ = ["TrainingRun"]
 
 HISTORY_BYTES_PER_EPOCH = 200  # up to six lists of Python floats, 32 bytes per entry
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the parameters are those before the bad epoch."""
-
-
-class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C, SIGTERM or SIGHUP stopped ``fit`` after a complete step (callbacks saved what
-    they keep). ``signum`` is the signal, so a command line can exit with 128 + signum."""
-
-    def __init__(self, epoch: int, step: int, steps: int, signum: int = signal.SIGINT):
-        self.epoch, self.step, self.steps, self.signum = epoch, step, steps, int(signum)
-        by = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
-        super().__init__(f"interrupted{by} in epoch {epoch} after step {step} of {steps}")
-
-
-@dataclass
-class History:
-    """Per-epoch record of a run; entry e − 1 is epoch e.
-
-    ``loss`` is the net's error on the whole training set at the end of each
-    epoch, and ``initial_loss`` the untrained net's (epoch 0): the curve that
-    shows learning. ``online_loss`` is the mean of each step's loss *before*
-    its own update, as the seed's online loop sees it: it lags behind, and with
-    data in a fixed order it can rise while the net improves. ``accuracy``
-    stays empty for regression.
-    """
-
-    loss: list[float] = field(default_factory=list)
-    online_loss: list[float] = field(default_factory=list)
-    initial_loss: float | None = None
-    initial_accuracy: float | None = None
-    lr: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    best_epoch: int | None = None      # with validation: the epoch of the lowest val_loss
-    stopped_early: bool = False
-    seconds: float = 0.0
-    steps: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def loss_curve(self) -> list[float]:
-        """The training-set loss from epoch 0 (the untrained net) to the last epoch."""
-        return [self.initial_loss, *self.loss] if self.initial_loss is not None else self.loss
-
-
-@dataclass
-class EpochEnd:
-    """What a callback sees after each epoch (``epoch`` counts from 1; a callback with an
-    ``on_start`` method is also given epoch 0, the untrained net, before training)."""
-
-    epoch: int
-    epochs: int
-    loss: float
-    lr: float
-    accuracy: float | None
-    model: nn.Module
-    inputs: torch.Tensor
-    targets: torch.Tensor
-    history: History
-    val_loss: float | None = None
-    val_accuracy: float | None = None
-    online_loss: float | None = None  # the epoch's mean loss before each step's update
-    run: "TrainingRun | None" = None
 
 
 def _callbacks(callbacks) -> list:
@@ -112,13 +47,14 @@ class TrainingRun:
 
     def __init__(self, model: nn.Module, inputs, targets, *, lr, epochs, batch_size, anneal,
                  shuffle, seed, loss, engine, callbacks, track_accuracy):
-        self.lr, self.anneal = check_learning_rate(lr), check_anneal(anneal)
-        self.epochs = check_positive_int("epochs", epochs)
+        self.anneal = check_anneal(anneal)
+        self.epochs = check_int("epochs", epochs)
         if not isinstance(shuffle, bool):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
         self.model, self.callbacks = model, _callbacks(callbacks)
         self.inputs, self.targets = as_training_data(model, inputs, targets)
         self.n = len(self.inputs)
+        self.lr = check_learning_rate(lr, self.inputs.dtype)
         self.batch_size = check_batch_size(batch_size, self.n)
         self.shuffle = shuffle
         # Observations per batch (the last may be short), to turn batch means into one mean.
@@ -130,8 +66,6 @@ class TrainingRun:
         if not self.params:
             raise ValueError("every parameter of the model is frozen (requires_grad=False): "
                              "there is nothing to train")
-        if self.lr > torch.finfo(self.inputs.dtype).max:
-            raise ValueError(f"lr={self.lr:g} is larger than any {self.inputs.dtype} number")
         check_memory(HISTORY_BYTES_PER_EPOCH * self.epochs, f"the history of {self.epochs:,} epochs")
         check_loss_fits_output(loss, model)
         check_targets_fit_loss(loss, self.targets)
@@ -267,7 +201,6 @@ class TrainingRun:
     def fingerprint(self) -> str:
         """A short hash of the training data, to refuse resuming on other data."""
         if self._fingerprint is None:
-            from torchann.runs.checkpoint import data_fingerprint
             self._fingerprint = data_fingerprint(self.inputs, self.targets)
         return self._fingerprint
 
@@ -289,7 +222,6 @@ class TrainingRun:
         Every entry is checked (``check_run_state``) before any is used, so a damaged
         or hand-made dict is refused with a one-line ``ValueError``.
         """
-        from torchann.runs.integrity import check_run_state
         check_run_state(saved)
         own, theirs = self.model.state_dict(), saved["state_dict"]
         if set(own) != set(theirs) or any(

@@ -1,8 +1,10 @@
-"""Argument checks shared by ``fit`` and the experiments.
+"""Every argument check, once: the library calls these, and the experiments' flag types
+are built from them (``experiments/flags.py``), so a setting is judged by one function.
 
 Every check runs before any training work starts and raises ``ValueError`` or
 ``TypeError`` with a message that names the argument, the bad value and what
-is allowed.
+is allowed. :func:`check_memory` is the one place that refuses sizes that
+cannot fit, before anything is allocated.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import os
 import torch
 from torch import nn
 
-__all__ = ["check_positive_int", "check_learning_rate", "check_anneal", "check_batch_size",
+from torchann.losses import LOSSES
+
+__all__ = ["is_integer", "is_number", "check_int", "check_learning_rate", "check_anneal", "check_batch_size",
            "check_seed", "check_dtype", "check_loss_fits_output", "as_training_data",
            "resolve_device", "memory_limit", "check_memory", "check_targets_fit_loss"]
 
@@ -23,16 +27,26 @@ SEED_RANGE = (-(2 ** 63), 2 ** 64 - 1)
 MEMORY_LIMIT_VARIABLE = "TORCHANN_MEMORY_LIMIT"
 
 
-def check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+def is_integer(value) -> bool:
+    """A whole number, and not a bool (``True`` is an ``int`` to Python, never to us)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    """An int or a float, and not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_int(name: str, value, minimum: int = 1) -> int:
+    if not is_integer(value):
         raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
     return int(value)
 
 
 def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if not is_integer(seed):
         raise TypeError(f"seed must be an int, got {seed!r}")
     if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
         raise ValueError(f"seed must fit in 64 bits ({SEED_RANGE[0]} to {SEED_RANGE[1]}), "
@@ -116,7 +130,6 @@ def check_dtype(dtype) -> torch.dtype:
 
 def check_loss_fits_output(loss, model: nn.Module) -> None:
     """The cross-entropies take probabilities: they need a sigmoid or softmax output layer."""
-    from torchann.losses import LOSSES
     if loss not in LOSSES:
         raise ValueError(f"unknown loss {loss!r}; valid losses are: {', '.join(LOSSES)}")
     layers = getattr(model, "layers", None)
@@ -134,11 +147,14 @@ def check_targets_fit_loss(loss: str, targets: torch.Tensor) -> None:
                          f"one-hot rows), got {bad:g}")
 
 
-def check_learning_rate(lr) -> float:
+def check_learning_rate(lr, dtype: torch.dtype | None = None) -> float:
+    """A finite number > 0, and (given the run's ``dtype``) one that dtype can hold."""
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
         raise TypeError(f"lr must be a number, got {lr!r}")
     if not math.isfinite(lr) or lr <= 0:
         raise ValueError(f"lr must be a finite number > 0, got {lr}")
+    if dtype is not None and lr > torch.finfo(dtype).max:
+        raise ValueError(f"lr {lr:g} is larger than any {dtype} number")
     return float(lr)
 
 
@@ -154,7 +170,7 @@ def check_batch_size(batch_size, n_observations: int) -> int:
     """``None`` means the whole dataset (full-batch gradient descent)."""
     if batch_size is None:
         return n_observations
-    return min(check_positive_int("batch_size", batch_size), n_observations)
+    return min(check_int("batch_size", batch_size), n_observations)
 
 
 def _as_matrix(name: str, data, n_columns: int) -> torch.Tensor:
