@@ -20,9 +20,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 import torch
-from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from torchann.train import EpochEnd, History
 
@@ -142,15 +142,20 @@ def save_gif(path: str | Path, frames: list[Frame], model: torch.nn.Module, inpu
              figsize: tuple[float, float], title: str | None = None, fps: int = 6,
              dpi: int = 96) -> Path:
     """Render ``frames`` into an animated GIF (at least 900 px wide at the default size);
-    the last frame is held about a second."""
+    the last frame is held about a second. Each frame is drawn once."""
     if not frames:
         raise ValueError("no frames to animate")
     path = Path(path)
-    figure = Figure(figsize=figsize)
-    FigureCanvasAgg(figure)
+    figure = Figure(figsize=figsize, dpi=dpi)
+    canvas = FigureCanvasAgg(figure)
     replay = _Replay(model, inputs, targets, history, epochs, draw, figure, title)
-    order = list(range(len(frames))) + [len(frames) - 1] * max(1, fps)
-    animation = FuncAnimation(figure, lambda i: replay(frames[order[i]]) or [],
-                              frames=len(order), blit=False, repeat=False)
-    animation.save(str(path), writer=PillowWriter(fps=fps), dpi=dpi)
+    images = []
+    for frame in frames:
+        replay(frame)
+        canvas.draw()
+        images.append(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
+                                       "raw", "RGBA", 0, 1).convert("RGB"))
+    shown = round(1000 / fps)  # milliseconds per frame
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:], loop=0,
+                   duration=[shown] * (len(images) - 1) + [shown * (1 + max(1, fps))])
     return path

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import matplotlib
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -338,27 +339,35 @@ def image_grid_figure(images: torch.Tensor, titles: Sequence[str], *, title: str
     """A grid of small images (N, H, W), e.g. misclassified digits or first-layer weights.
 
     ``symmetric=True`` (for weights) draws every image on one scale centred on
-    0, with a colour bar, so a strong unit and a weak one look different.
+    0, with a colour bar, so a strong unit and a weak one look different; otherwise
+    each image is scaled to its own range. The images are tiled into one picture
+    (one axes, not one per image: that keeps a 64-image grid fast to draw).
     """
-    count = len(images)
+    everything = images.detach().cpu().double().numpy()
+    count, height, width = everything.shape
     rows = max(1, -(-count // columns))
+    gap_x, gap_y = 1, 3  # blank pixels between tiles; the row gap holds the tile titles
+    limit = float(abs(everything).max()) or 1.0
+    mosaic = np.full((rows * (height + gap_y), columns * (width + gap_x) - gap_x), np.nan)
+    for k, values in enumerate(everything):
+        if not symmetric:
+            low, high = values.min(), values.max()
+            values = (values - low) / ((high - low) or 1.0)
+        top, left = (k // columns) * (height + gap_y) + gap_y, (k % columns) * (width + gap_x)
+        mosaic[top:top + height, left:left + width] = values
     figure = Figure(figsize=(1.4 * columns + (1.0 if symmetric else 0), 1.6 * rows + 0.5),
                     layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False).flatten()
-    everything = images.detach().cpu().double().numpy()
-    limit = float(abs(everything).max()) or 1.0
-    shown = None
-    for ax, values, label in zip(axes, everything, titles):
-        if symmetric:
-            shown = ax.imshow(values, cmap=cmap, vmin=-limit, vmax=limit)
-        else:
-            ax.imshow(values, cmap=cmap)
-        ax.set_title(label, fontsize=8)
-        ax.axis("off")
-    for ax in axes[count:]:
-        ax.axis("off")
-    if shown is not None:
-        figure.colorbar(shown, ax=list(axes), shrink=0.6, label="weight")
+    ax = figure.subplots()
+    colours = matplotlib.colormaps[cmap].with_extremes(bad="white")
+    shown = ax.imshow(mosaic, cmap=colours, vmin=-limit if symmetric else 0,
+                      vmax=limit if symmetric else 1, interpolation="nearest")
+    for k, label in enumerate(titles[:count]):
+        ax.text((k % columns) * (width + gap_x) + (width - 1) / 2,
+                (k // columns) * (height + gap_y) + gap_y - 1, label,
+                ha="center", va="bottom", fontsize=8)
+    ax.axis("off")
+    if symmetric:
+        figure.colorbar(shown, ax=ax, shrink=0.6, label="weight")
     if title:
         figure.suptitle(title)
     return figure
