@@ -188,7 +188,7 @@ def run_job(job: dict, args, device, dtype, flag: InterruptFlag) -> dict:
     try:
         history = fit_ensemble(ensemble, inputs, targets, lr=[member_lr[i] for i in mine],
                                anneal=[member_anneal[i] for i in mine], epochs=epochs,
-                               engine=args.engine, callback=stop_when_signalled(flag))
+                               engine=args.engine, callbacks=stop_when_signalled(flag))
     except Stopped:
         pass  # this rank's flag is set: the agreement below stops every rank
     signum = int(gather_members(torch.tensor([flag.signum or 0])).max())

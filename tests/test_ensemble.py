@@ -226,3 +226,16 @@ def test_torchrun_with_two_processes_matches_one_process(tmp_path):
         # number of members a process holds (last bits, in float64).
         assert float(x["final_loss"]) == pytest.approx(float(y["final_loss"]), rel=1e-12, abs=1e-15)
         assert x["success"] == y["success"]
+
+
+def test_fit_ensemble_takes_callbacks_as_fit_does():
+    x, t = data.logic_gate("xor", repeats=2)
+    seen = {"a": [], "b": []}
+    ensemble = Ensemble([2, 3, 1], "sigmoid", seeds=range(4))
+    fit_ensemble(ensemble, x, t, lr=1.0, epochs=3, callbacks=[
+        lambda state: seen["a"].append(state.epoch), lambda state: seen["b"].append(state.epoch)])
+    assert seen == {"a": [1, 2, 3], "b": [1, 2, 3]}
+    for train in (lambda cb: fit_ensemble(ensemble, x, t, lr=1.0, epochs=1, callbacks=cb),
+                  lambda cb: fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=1, callbacks=cb)):
+        with pytest.raises(TypeError, match="callbacks must be callables"):
+            train([print, "not a function"])

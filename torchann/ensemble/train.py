@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
@@ -32,6 +32,7 @@ from torchann.ensemble.model import Ensemble
 from torchann.ensemble.online import MembersLastOnline
 from torchann.losses import squared_error_per_member
 from torchann.train import lr_at
+from torchann.training.loop import checked_callbacks
 from torchann.training.metrics import class_coding, hits
 
 __all__ = ["EnsembleHistory", "EnsembleEpochEnd", "fit_ensemble", "per_member"]
@@ -123,7 +124,7 @@ def _members_last_rows(inputs: torch.Tensor,
 def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                  batch_size: int | None = 1, anneal=1.0, shuffle=False, seed: int = 0,
                  engine: str = "autograd",
-                 callback: Callable[[EnsembleEpochEnd], None] | None = None,
+                 callbacks: Callable[[EnsembleEpochEnd], None] | Sequence = (),
                  track_accuracy: bool = True) -> EnsembleHistory:
     """Train all members of ``ensemble`` in place; see the module docstring.
 
@@ -131,7 +132,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     ``"autograd"`` (our Functions; for torch's built-ins build the ensemble with
     ``builtin=True``) or ``"explicit"`` (the derivation, no autograd graph).
     ``track_accuracy=False`` evaluates the training accuracy only after the last
-    epoch instead of after every one (class-label targets only).
+    epoch instead of after every one (class-label targets only). ``callbacks`` are
+    checked and ordered as ``fit``'s, and called after every epoch with an
+    :class:`EnsembleEpochEnd`.
     """
     if not isinstance(ensemble, Ensemble):
         raise TypeError(f"fit_ensemble trains an Ensemble, got {type(ensemble).__name__}")
@@ -142,6 +145,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     if shuffle not in ORDERS:
         raise ValueError(f"shuffle must be one of False, 'shared', 'member'; got {shuffle!r}")
     check_seed(seed)
+    callbacks = checked_callbacks(callbacks)
     if engine not in ("autograd", "explicit"):
         raise ValueError(f"unknown engine {engine!r} for an ensemble; valid engines are: "
                          "autograd, explicit (use builtin=True for torch's built-in ops)")
@@ -248,7 +252,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         history.lr[epoch] = rates
         history.epochs = epoch + 1
         history.seconds = time.perf_counter() - start
-        if callback is not None:
-            callback(EnsembleEpochEnd(epoch + 1, epochs, epoch_loss, epoch_accuracy, ensemble,
-                                      history))
+        if callbacks:
+            state = EnsembleEpochEnd(epoch + 1, epochs, epoch_loss, epoch_accuracy, ensemble,
+                                     history)
+            for callback in callbacks:
+                callback(state)
     return history

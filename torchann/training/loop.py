@@ -29,12 +29,13 @@ from torchann.runs.integrity import check_run_state
 from torchann.training.history import EpochEnd, History, TrainingDiverged, TrainingInterrupted
 from torchann.training.metrics import accuracy, class_coding
 
-__all__ = ["TrainingRun"]
+__all__ = ["TrainingRun", "checked_callbacks"]
 
 HISTORY_BYTES_PER_EPOCH = 200  # up to six lists of Python floats, 32 bytes per entry
 
 
-def _callbacks(callbacks) -> list:
+def checked_callbacks(callbacks) -> list:
+    """One callable or a list of them, in the order they run (by ``order``, else as given)."""
     callbacks = [callbacks] if callable(callbacks) else list(callbacks or ())
     for item in callbacks:
         if not callable(item):
@@ -51,7 +52,7 @@ class TrainingRun:
         self.epochs = check_int("epochs", epochs)
         if not isinstance(shuffle, bool):
             raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
-        self.model, self.callbacks = model, _callbacks(callbacks)
+        self.model, self.callbacks = model, checked_callbacks(callbacks)
         self.inputs, self.targets = as_training_data(model, inputs, targets)
         self.n = len(self.inputs)
         self.lr = check_learning_rate(lr, self.inputs.dtype)
