@@ -24,6 +24,7 @@ from torchann.checks import check_learning_rate, check_memory, resolve_device
 from torchann.runs.checkpoint import Checkpoint, load_checkpoint
 from torchann.runs.folders import hold_run_dir, new_run_dir
 from torchann.train import TrainingDiverged, TrainingInterrupted, fit
+from torchann.training.loop import HISTORY_BYTES_PER_EPOCH
 from torchann.training.validation import Validation
 from torchann.viz.plots import draw_classification
 
@@ -92,7 +93,8 @@ def check_run_fits(settings: Settings) -> None:
     hidden, epochs = settings.hidden or 1, settings.epochs
     weights = hidden * (64 + 10 + 2)
     snapshots = min(epochs, 1000) * weights if settings.animate or settings.images else 0
-    check_memory(8 * (3 * rows * (hidden + 4) + 3 * weights + snapshots + 40 * epochs),
+    check_memory(8 * (3 * rows * (hidden + 4) + 3 * weights + snapshots)
+                 + HISTORY_BYTES_PER_EPOCH * epochs,
                  f"this run (up to {rows:,} observations, {hidden:,} hidden units, "
                  f"{epochs:,} epochs)")
     resolve_device(settings.device)

@@ -95,10 +95,11 @@ def same(value, kind: type, expected) -> bool:
     return type(value) is kind and value == expected
 
 
-def first_line(error: BaseException) -> str:
-    """An exception's message as one line (torch's can run to many)."""
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """An exception's message as one line of at most ``limit`` characters, to quote in
+    ours (torch's can run to many lines)."""
     lines = str(error).strip().splitlines()
-    return lines[0][:200] if lines else type(error).__name__
+    return lines[0][:limit] if lines else type(error).__name__
 
 
 def check_archive(path: Path) -> None:

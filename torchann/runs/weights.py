@@ -26,6 +26,7 @@ from torch import nn
 
 from torchann.nn import MLP, SingleLayerNet, TwoLayerNet
 from torchann.runs.folders import write_json
+from torchann.runs.integrity import first_line
 
 __all__ = ["FORMAT", "weights_to_dict", "export_weights", "weights_from_dict", "import_weights",
            "content_checksum"]
@@ -75,11 +76,6 @@ def _fail(source: str, problem: str) -> ValueError:
     return ValueError(f"{source} is not a valid torchann weights file: {problem}")
 
 
-def _one_line(error: Exception, limit: int) -> str:
-    """An error's message on one line and at most ``limit`` characters, to quote in ours."""
-    return " ".join(str(error).split())[:limit]
-
-
 def _check_checksum(spec: dict, source: str) -> None:
     """Version 2 needs a matching checksum; a version 1 file is checked only if it has one."""
     if "checksum" not in spec and spec["version"] == 1:
@@ -105,7 +101,7 @@ def _layer_tensor(values, shape: tuple[int, int], dtype: torch.dtype, where: str
         tensor = torch.tensor(values, dtype=torch.float64)
     except (TypeError, ValueError, OverflowError, RuntimeError) as error:
         raise _fail(source, f"{where}: {reprlib.repr(values)} is not a matrix of numbers "
-                            f"({_one_line(error, 80)})") from None
+                            f"({first_line(error, 80)})") from None
     if tuple(tensor.shape) != shape:
         raise _fail(source, f"{where} has shape {tuple(tensor.shape)}, expected {shape}")
     tensor = tensor.to(dtype)
@@ -128,7 +124,7 @@ def weights_from_dict(spec: dict, *, source: str = "the weights", device=None,
         sizes, names, layers = list(spec["sizes"]), list(spec["activations"]), list(spec["layers"])
         dtype = _DTYPES[spec.get("dtype", "float64")]
     except (KeyError, TypeError) as error:
-        raise _fail(source, f"missing or malformed field {_one_line(error, 80)}") from None
+        raise _fail(source, f"missing or malformed field {first_line(error, 80)}") from None
     if len(sizes) < 2 or len(names) != len(sizes) - 1 or len(layers) != len(names):
         raise _fail(source, "sizes, activations and layers do not agree")
     if not all(type(size) is int and size > 0 for size in sizes):
@@ -168,7 +164,7 @@ def import_weights(path: str | Path, *, device=None, builtin: bool = False) -> n
     except UnicodeDecodeError:
         raise _fail(str(path), "not UTF-8 text") from None
     except ValueError as error:  # JSONDecodeError, or an integer of more digits than Python parses
-        raise _fail(str(path), f"not JSON ({_one_line(error, 100)})") from None
+        raise _fail(str(path), f"not JSON ({first_line(error, 100)})") from None
     except RecursionError:
         raise _fail(str(path), "not JSON this reader can take (nested too deeply)") from None
     return weights_from_dict(spec, source=str(path), device=device, builtin=builtin)
