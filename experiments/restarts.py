@@ -39,7 +39,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import pickle
 import shutil
 import signal
 import sys
@@ -66,8 +65,9 @@ from torchann.ensemble.distributed import (finish, gather_members,  # noqa: E402
                                            init_from_environment, rank_and_size, shard)
 from torchann.ensemble.model import Ensemble  # noqa: E402
 from torchann.ensemble.train import fit_ensemble  # noqa: E402
-from torchann.runs.folders import atomic_write, hold_run_dir, make_folder, write_json  # noqa: E402
-from torchann.runs.integrity import check_archive, content_checksum, first_line  # noqa: E402
+from torchann.runs.checkpoint import load_signed, save_signed  # noqa: E402
+from torchann.runs.folders import hold_run_dir, make_folder, write_json  # noqa: E402
+from torchann.runs.integrity import first_line  # noqa: E402
 from torchann.runs.interrupt import InterruptFlag, Stopped  # noqa: E402
 
 
@@ -296,24 +296,21 @@ def job_id(job: dict) -> str:
 
 
 def save_job(run_dir: Path, job: dict, result: dict) -> None:
-    """Keep a finished ensemble's results (tensors and plain data) until the sweep is done."""
+    """Keep a finished ensemble's results (tensors and plain data) until the sweep is done,
+    signed and written as a checkpoint is."""
     folder = make_folder(run_dir / "jobs", "the folder for finished configurations")
-    signed = result | {"checksum": content_checksum(result)}  # as a checkpoint is
-    atomic_write(folder / f"{job_id(job)}.pt", lambda tmp: torch.save(signed, tmp))
+    save_signed(folder / f"{job_id(job)}.pt", result)
 
 
 def load_job(parser, path: Path) -> dict:
+    """A saved configuration, checked as a checkpoint is (archive, no pickled code, checksum)."""
     try:
-        check_archive(path)  # what a checkpoint passes before torch.load reads it
-        result = torch.load(path, weights_only=True)
-        if not isinstance(result, dict) or result.pop("checksum", None) != content_checksum(
-                result, limit=path.stat().st_size):
-            raise ValueError("its content does not match its checksum")
-        return result
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, TypeError,
-            ValueError) as error:
-        parser.error(f"--resume: {path} is damaged ({first_line(error)}); delete it to train "
-                     "that ensemble again")
+        result = load_signed(path, "saved configuration")
+    except (OSError, ValueError) as error:
+        parser.error(f"--resume: {first_line(error)}; delete {path} to train that ensemble "
+                     "again")
+    result.pop("checksum")
+    return result
 
 
 def open_sweep(parser: ExperimentParser, args, given: set[str]) -> dict:

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from torchann import TwoLayerNet, data, fit
+from test_checkpoint import _RunsCode
 from test_ensemble import read_csv, small_restarts
 from torchann.runs.checkpoint import load_checkpoint
 from torchann.runs.folders import lock_run_dir
@@ -250,7 +251,14 @@ def test_an_interrupted_sweep_writes_partial_results_and_resumes_to_the_same_one
     torch.save(damaged, kept)
     with pytest.raises(SystemExit) as info:
         restarts.main(["--resume", str(run), "--quiet"])
-    assert info.value.code == 2 and f"{kept} is damaged" in capsys.readouterr().err
+    err = capsys.readouterr().err  # one line that names the file and what to do
+    assert info.value.code == 2 and f"corrupt saved configuration {kept}" in err
+    assert f"delete {kept} to train that ensemble again" in err and len(err.splitlines()) == 1
+    torch.save({"loss": _RunsCode(tmp_path / "pwned")}, kept)  # as a checkpoint is refused
+    with pytest.raises(SystemExit) as info:
+        restarts.main(["--resume", str(run), "--quiet"])
+    assert info.value.code == 2 and "refusing to load" in capsys.readouterr().err
+    assert not (tmp_path / "pwned").exists()
     kept.write_bytes(intact)
 
     restarts.main(["--resume", str(run), "--quiet"])

@@ -31,6 +31,7 @@ import pickle
 import re
 import reprlib
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -39,8 +40,8 @@ from torchann.runs.folders import atomic_write, make_folder
 from torchann.runs.integrity import (check_archive, check_run_state, content_checksum,
                                      first_line, same)
 
-__all__ = ["FORMAT", "Checkpoint", "save_checkpoint", "load_checkpoint",
-           "check_checkpoint_target", "data_fingerprint"]
+__all__ = ["FORMAT", "Checkpoint", "save_checkpoint", "load_checkpoint", "save_signed",
+           "load_signed", "check_checkpoint_target", "data_fingerprint"]
 
 FORMAT = "torchann-checkpoint"
 VERSION = 3
@@ -56,11 +57,54 @@ def data_fingerprint(inputs: torch.Tensor, targets: torch.Tensor) -> str:
     return digest.hexdigest()[:16]
 
 
+def save_signed(path: str | Path, payload: dict) -> Path:
+    """Write ``payload`` (tensors and plain data) with the checksum of its whole content,
+    atomically: a checkpoint, or a sweep's finished configuration. Returns the path."""
+    signed = {**payload, "checksum": content_checksum(payload)}
+    return atomic_write(Path(path), lambda tmp: torch.save(signed, tmp))
+
+
+def load_signed(path: Path, what: str = "checkpoint",
+                identify: Callable[[dict], None] | None = None) -> dict:
+    """Read what :func:`save_signed` wrote, trusting nothing before it is checked.
+
+    In order: an archive as ``torch.save`` writes it, tensors and plain data only,
+    ``identify(payload)`` (which raises for a file of another kind or version), and
+    the checksum. Anything wrong is a one-line ``ValueError`` that names ``what``.
+    """
+    check_archive(path, what)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        # weights_only refuses anything but tensors and plain containers. A file that
+        # names a Python callable or class to rebuild (a pickle GLOBAL) carries code.
+        named = re.search(r"(?:GLOBAL|Unsupported class) (\S+)", str(error))  # torch >= / < 2.4
+        if named is None:
+            raise ValueError(f"{path} is not a readable {what} (not a torch file of "
+                             "tensors and plain data)") from None
+        raise ValueError(
+            f"refusing to load {path}: it contains pickled Python objects, not only tensors "
+            f"and plain data, and unpickling them could run code (it names {named[1]:.80})"
+        ) from None
+    except Exception as error:  # a damaged archive fails in many ways inside torch.load
+        raise ValueError(f"{path} is not a readable {what}: {first_line(error)}") from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"{path} is not a torchann {what}")
+    if identify is not None:
+        identify(payload)
+    try:
+        checksum = content_checksum(payload, limit=path.stat().st_size)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"corrupt {what} {path}: {error}") from None
+    if not same(payload.get("checksum"), str, checksum):
+        raise ValueError(f"corrupt {what} {path}: its content does not match its checksum")
+    return payload
+
+
 def save_checkpoint(path: str | Path, run_state: dict, config: dict | None = None) -> Path:
     """Write a run's ``state_dict()`` (and the caller's ``config``) atomically; returns the path."""
-    payload = {"format": FORMAT, "version": VERSION, **run_state, "config": config or {}}
-    payload["checksum"] = content_checksum(payload)
-    return atomic_write(Path(path), lambda tmp: torch.save(payload, tmp))
+    return save_signed(path, {"format": FORMAT, "version": VERSION, **run_state,
+                              "config": config or {}})
 
 
 class Checkpoint:
@@ -114,33 +158,15 @@ def load_checkpoint(path: str | Path) -> dict:
         path = path / "checkpoint.pt"
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}")
-    check_archive(path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        # weights_only refuses anything but tensors and plain containers. A file that
-        # names a Python callable or class to rebuild (a pickle GLOBAL) carries code.
-        named = re.search(r"(?:GLOBAL|Unsupported class) (\S+)", str(error))  # torch >= / < 2.4
-        if named is None:
-            raise ValueError(f"{path} is not a readable checkpoint (not a torch file of "
-                             "tensors and plain data)") from None
-        raise ValueError(
-            f"refusing to load {path}: it contains pickled Python objects, not only tensors "
-            f"and plain data, and unpickling them could run code (it names {named[1]:.80})"
-        ) from None
-    except Exception as error:  # a damaged archive fails in many ways inside torch.load
-        raise ValueError(f"{path} is not a readable checkpoint: {first_line(error)}") from None
-    if not isinstance(payload, dict) or not same(payload.get("format"), str, FORMAT):
-        raise ValueError(f"{path} is not a torchann checkpoint")
-    if not same(payload.get("version"), int, VERSION):
-        raise ValueError(f"{path} has checkpoint version {reprlib.repr(payload.get('version'))}; "
-                         f"this torchann reads version {VERSION}")
-    try:
-        checksum = content_checksum(payload, limit=path.stat().st_size)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"corrupt checkpoint {path}: {error}") from None
-    if not same(payload.get("checksum"), str, checksum):
-        raise ValueError(f"corrupt checkpoint {path}: its content does not match its checksum")
+    def identify(payload: dict) -> None:
+        if not same(payload.get("format"), str, FORMAT):
+            raise ValueError(f"{path} is not a torchann checkpoint")
+        if not same(payload.get("version"), int, VERSION):
+            raise ValueError(f"{path} has checkpoint version "
+                             f"{reprlib.repr(payload.get('version'))}; this torchann reads "
+                             f"version {VERSION}")
+
+    payload = load_signed(path, "checkpoint", identify)
     check_run_state(payload, str(path))
     if not isinstance(payload.get("config"), dict):
         raise ValueError(f"{path} is not a usable checkpoint: 'config' is not a dict")

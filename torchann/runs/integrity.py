@@ -102,7 +102,7 @@ def first_line(error: BaseException, limit: int = 200) -> str:
     return lines[0][:limit] if lines else type(error).__name__
 
 
-def check_archive(path: Path) -> None:
+def check_archive(path: Path, what: str = "checkpoint") -> None:
     """Refuse what is not a zip archive of stored entries that fit in the file.
 
     ``torch.save`` writes exactly that. Refusing anything else before
@@ -114,11 +114,11 @@ def check_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
     except Exception:  # zipfile raises many kinds of error on junk; all mean "not a zip"
-        raise ValueError(f"{path} is not a readable checkpoint (not a zip archive as "
+        raise ValueError(f"{path} is not a readable {what} (not a zip archive as "
                          "torch.save writes)") from None
     if (any(entry.compress_type != zipfile.ZIP_STORED for entry in entries)
             or sum(entry.file_size for entry in entries) > path.stat().st_size):
-        raise ValueError(f"{path} is not a readable checkpoint: its archive holds compressed "
+        raise ValueError(f"{path} is not a readable {what}: its archive holds compressed "
                          "entries or entries larger than the file")
 
 
