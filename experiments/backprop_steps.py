@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from experiments.flags import DTYPES, ExperimentParser, positive_float, positive_int
+from experiments.flags import ExperimentParser, learning_rate, positive_int
+from torchann.checks import DTYPES
 from torchann import ExplicitBackprop, TwoLayerNet, data
 from torchann.functional import ACTIVATIONS
 from torchann.losses import squared_error
@@ -28,7 +29,7 @@ def build_parser():
                               description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="network and data seed")
     parser.add_argument("--index", type=int, default=0, help="which observation of the data set")
-    parser.add_argument("--lr", type=positive_float, default=2.0, help="learning rate η for step IV")
+    parser.add_argument("--lr", type=learning_rate, default=2.0, help="learning rate η for step IV")
     parser.add_argument("--hidden", type=positive_int, default=3, help="hidden units")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
     return parser

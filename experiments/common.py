@@ -18,9 +18,9 @@ from typing import Callable
 
 import torch
 
-from experiments.flags import DTYPES, ExperimentParser
+from experiments.flags import ExperimentParser
 from experiments.recorder import Recorder, Results, run_record
-from torchann.checks import check_learning_rate, check_memory, resolve_device
+from torchann.checks import DTYPES, check_learning_rate, check_memory, resolve_device
 from torchann.runs.checkpoint import Checkpoint, load_checkpoint
 from torchann.runs.folders import hold_run_dir, new_run_dir
 from torchann.train import TrainingDiverged, TrainingInterrupted, fit

@@ -23,8 +23,8 @@ import math
 
 import torch
 
-from experiments.flags import (int_at_least, make_run_dir, non_negative_int, output_parser,
-                               positive_float)
+from experiments.flags import (int_at_least, learning_rate, make_run_dir, non_negative_int,
+                               output_parser, positive_float)
 from experiments.recorder import record_figure
 from torchann.functional import sigmoid
 from torchann.viz.plots import error_surface_figure
@@ -76,7 +76,7 @@ def build_parser():
                         metavar=("W1", "W2"),
                         help="where a gradient-descent path starts (repeat for several; "
                              "default: -6 2 and 2 -6)")
-    parser.add_argument("--lr", type=positive_float, default=5.0, help="gradient-descent step size")
+    parser.add_argument("--lr", type=learning_rate, default=5.0, help="gradient-descent step size")
     parser.add_argument("--steps", type=non_negative_int, default=400, help="gradient-descent steps (0 = no path)")
     return parser
 

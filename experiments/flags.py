@@ -15,12 +15,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-import torch
-
-from torchann.checks import check_anneal, check_int, check_learning_rate, check_seed
+from torchann.checks import DTYPES, check_anneal, check_int, check_learning_rate, check_seed
 from torchann.runs.folders import new_run_dir
-
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def flag_type(check: Callable, parse: Callable[[str], object] = float, name: str = "value"):
@@ -36,7 +32,6 @@ def flag_type(check: Callable, parse: Callable[[str], object] = float, name: str
             return check(value)
         except (TypeError, ValueError) as error:
             raise argparse.ArgumentTypeError(str(error).removeprefix(f"{name} ")) from None
-    convert.__name__ = getattr(check, "__name__", "value")
     return convert
 
 
@@ -58,6 +53,7 @@ def non_negative(value: float) -> float:
 
 positive_int, non_negative_int = int_at_least(1), int_at_least(0)
 positive_float, non_negative_float = flag_type(positive), flag_type(non_negative)
+learning_rate = flag_type(check_learning_rate, name="lr")  # every script's --lr / --lrs
 
 
 def _batch_size(text: str) -> int | None:
@@ -128,7 +124,7 @@ def training_parser(prog: str, description: str, *, epochs: int, lr: float, anne
     parser = ExperimentParser(prog=prog, description=description)
     train = parser.add_argument_group("training")
     train.add_argument("--epochs", type=positive_int, default=epochs, help="passes through the data")
-    train.add_argument("--lr", type=flag_type(check_learning_rate, name="lr"), default=lr,
+    train.add_argument("--lr", type=learning_rate, default=lr,
                        help="initial learning rate η")
     train.add_argument("--anneal", type=flag_type(check_anneal, name="anneal"), default=anneal,
                        help="η is multiplied by this after every epoch (1 = constant)")

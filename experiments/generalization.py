@@ -25,7 +25,7 @@ import csv
 import torch
 from matplotlib.figure import Figure
 
-from experiments.flags import make_run_dir, output_parser, positive_float, positive_int
+from experiments.flags import learning_rate, make_run_dir, output_parser, positive_int
 from experiments.recorder import record_figure
 from torchann import MLP, fit
 from torchann.data import datasets
@@ -43,7 +43,7 @@ def build_parser():
     parser.add_argument("--epochs", type=positive_int, default=150, help="passes through the data")
     parser.add_argument("--small", type=positive_int, default=60,
                         help="training examples in the small-training-set setting")
-    parser.add_argument("--lr", type=positive_float, default=0.1, help="learning rate η")
+    parser.add_argument("--lr", type=learning_rate, default=0.1, help="learning rate η")
     parser.add_argument("--batch-size", type=positive_int, default=32,
                         help="observations per update")
     parser.add_argument("--seed", type=int, default=0,

@@ -37,6 +37,7 @@ matplotlib.use("Agg")  # experiments only ever write files; never open a window
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from torchann.checks import is_number  # noqa: E402
 from torchann.runs.folders import write_json  # noqa: E402
 from torchann.runs.interrupt import InterruptFlag, Stopped  # noqa: E402
 from torchann.runs.weights import export_weights  # noqa: E402
@@ -271,7 +272,7 @@ class Recorder:
             if summary["accuracy"] is not None:
                 metrics["trained/accuracy"] = summary["accuracy"]
             metrics.update({f"trained/{k}": v for k, v in results.numbers.items()
-                            if isinstance(v, (int, float)) and not isinstance(v, bool)})
+                            if is_number(v)})
             knobs = (*HPARAMS, *s.data)
             staged.add_hparams({k: v for k, v in self._flat(summary["architecture"]).items()
                                 if k in knobs}, metrics)

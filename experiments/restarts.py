@@ -54,13 +54,13 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments.flags import (DTYPES, ExperimentParser, add_output_flags,  # noqa: E402
+from experiments.flags import (ExperimentParser, add_output_flags, learning_rate,  # noqa: E402
                                make_run_dir, positive_float, positive_int)
 from experiments.regression import fit_errors  # noqa: E402
 from experiments.restarts_figures import (loss_histogram_figure, members_figure,  # noqa: E402
                                           success_rate_figure)
 from torchann import MLP, data  # noqa: E402
-from torchann.checks import check_memory, resolve_device  # noqa: E402
+from torchann.checks import DTYPES, check_memory, resolve_device  # noqa: E402
 from torchann.ensemble.distributed import (finish, gather_members,  # noqa: E402
                                            init_from_environment, rank_and_size, shard)
 from torchann.ensemble.model import Ensemble  # noqa: E402
@@ -101,7 +101,7 @@ def build_parser():
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=list(range(1, 9)),
                         help="hidden-unit counts to sweep (XOR and ring)")
-    parser.add_argument("--lrs", type=positive_float, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
+    parser.add_argument("--lrs", type=learning_rate, nargs="+", default=[0.25, 0.5, 1.0, 2.0, 4.0, 8.0],
                         help="learning rates to sweep (XOR and ring, 3 hidden units)")
     parser.add_argument("--epochs-scale", type=positive_float, default=1.0,
                         help="multiply every task's epochs (e.g. 0.1 for a quick look)")

@@ -16,7 +16,7 @@ from torchann import (MLP, Checkpoint, SingleLayerNet, TrainingDiverged, TwoLaye
                       data, fit)
 from torchann.runs.checkpoint import load_checkpoint
 from torchann.train import TrainingInterrupted
-from torchann.runs.weights import (content_checksum, export_weights, import_weights,
+from torchann.runs.weights import (weights_checksum, export_weights, import_weights,
                                    weights_to_dict)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,7 +311,7 @@ def test_weights_round_trip_through_json_bit_for_bit(tmp_path, make, dtype):
 ])
 def test_bad_weight_files_get_clear_errors(tmp_path, edit, match):
     spec = edit(weights_to_dict(TwoLayerNet(2, 3, 1)))
-    spec["checksum"] = content_checksum(spec)  # intact as a file, wrong in what it says
+    spec["checksum"] = weights_checksum(spec)  # intact as a file, wrong in what it says
     path = tmp_path / "w.json"
     path.write_text(json.dumps(spec))
     with pytest.raises(ValueError, match=match):

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from experiments import EXPERIMENTS, activations, all as all_figures, error_surface, logic, regression, ring, xor
+from experiments import (EXPERIMENTS, activations, all as all_figures, backprop_steps, error_surface,
+                         generalization, logic, regression, restarts, ring, xor)
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -137,6 +138,10 @@ def test_gradient_descent_path_escapes_or_sticks_as_documented():
     (error_surface, ["--grid", "1"], "argument --grid: must be at least 2"),
     (error_surface, ["--start", "1", "nan"], "argument --start: must be finite"),
     (error_surface, ["--lr", "-1"], "argument --lr: must be a finite number > 0, got -1"),
+    # every script's learning rate is judged by the library's check_learning_rate
+    (backprop_steps, ["--lr", "inf"], "argument --lr: must be a finite number > 0, got inf"),
+    (generalization, ["--lr", "0"], "argument --lr: must be a finite number > 0, got 0.0"),
+    (restarts, ["--lrs", "1", "nan"], "argument --lrs: must be a finite number > 0, got nan"),
     (activations, ["--names", "sigmiod"], "unknown activation 'sigmiod'"),
     (ring, ["--repeats", "0"], "argument --repeats: must be at least 1"),
 ])

@@ -24,7 +24,7 @@ from torchann import Checkpoint, TrainingDiverged, TwoLayerNet, Validation, data
 from torchann.runs import weights
 from torchann.runs.checkpoint import FORMAT, VERSION, load_checkpoint
 from torchann.runs.integrity import content_checksum
-from torchann.runs.weights import content_checksum as weights_checksum
+from torchann.runs.weights import weights_checksum
 from torchann.runs.weights import export_weights, import_weights, weights_to_dict
 
 ROOT = Path(__file__).resolve().parents[1]

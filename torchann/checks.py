@@ -20,11 +20,12 @@ from torchann.losses import LOSSES
 
 __all__ = ["is_integer", "is_number", "check_int", "check_learning_rate", "check_anneal", "check_batch_size",
            "check_seed", "check_dtype", "check_loss_fits_output", "as_training_data",
-           "resolve_device", "memory_limit", "check_memory", "check_targets_fit_loss"]
+           "resolve_device", "memory_limit", "check_memory", "check_targets_fit_loss", "DTYPES"]
 
 # Seeds are stored by torch.Generator as unsigned 64-bit numbers; negative ones wrap around.
 SEED_RANGE = (-(2 ** 63), 2 ** 64 - 1)
 MEMORY_LIMIT_VARIABLE = "TORCHANN_MEMORY_LIMIT"
+DTYPES = {"float32": torch.float32, "float64": torch.float64}  # the dtypes files and flags name
 
 
 def is_integer(value) -> bool:

@@ -60,7 +60,7 @@ def fit(model: nn.Module, inputs, targets, *, lr: float, epochs: int, batch_size
         loss: ``"squared"`` (the seed's ½ Σ (a − t)²), ``"bce"`` or ``"ce"``.
         engine: ``"autograd"`` or ``"explicit"`` (module docstring).
         callbacks: callables given an :class:`EpochEnd` after every epoch, e.g.
-            ``torchann.runs.Checkpoint`` or ``torchann.training.Validation``.
+            ``torchann.Checkpoint`` or ``torchann.Validation``.
         resume: a checkpoint (path, run folder or loaded dict) to continue from, made
             with the same network, data and settings.
         track_accuracy: also measure the training accuracy after every epoch

@@ -6,7 +6,7 @@ be read by any language. Numbers are written with Python's shortest exact
 float repr, so a float64 (or float32) network loads back bit-identical.
 
 Version 2 files also carry a ``checksum``: SHA-256 of the rest of the content
-(:func:`content_checksum`), checked on import, so a file damaged on disk or
+(:func:`weights_checksum`), checked on import, so a file damaged on disk or
 in transfer is refused instead of giving a network with a changed weight.
 Version 1 files, which have no checksum, are still read: writing this format
 by hand or from another language is a documented use, and reproducing
@@ -24,19 +24,19 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from torchann.checks import DTYPES
 from torchann.nn import MLP, SingleLayerNet, TwoLayerNet
 from torchann.runs.folders import write_json
 from torchann.runs.integrity import first_line
 
 __all__ = ["FORMAT", "weights_to_dict", "export_weights", "weights_from_dict", "import_weights",
-           "content_checksum"]
+           "weights_checksum"]
 
 FORMAT = "torchann-weights"
 VERSION = 2  # 2 added "checksum"; version 1 (no checksum) is still read
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def content_checksum(spec: dict) -> str:
+def weights_checksum(spec: dict) -> str:
     """SHA-256 of ``spec`` without its ``"checksum"`` field, as compact JSON with sorted keys.
 
     It is taken over the parsed values, not over the file's text, so indentation
@@ -64,7 +64,7 @@ def weights_to_dict(model: nn.Module) -> dict:
                     "weight": layer.weight.detach().cpu().double().tolist(),
                     "bias": layer.bias.detach().cpu().double().tolist()} for layer in layers],
     }
-    return spec | {"checksum": content_checksum(spec)}
+    return spec | {"checksum": weights_checksum(spec)}
 
 
 def export_weights(model: nn.Module, path: str | Path) -> Path:
@@ -81,7 +81,7 @@ def _check_checksum(spec: dict, source: str) -> None:
     if "checksum" not in spec and spec["version"] == 1:
         return
     try:
-        expected = content_checksum(spec)
+        expected = weights_checksum(spec)
     except (TypeError, ValueError, RecursionError):  # a dict that is not JSON data
         raise _fail(source, "its content is not plain JSON data") from None
     if spec.get("checksum") != expected:
@@ -122,7 +122,7 @@ def weights_from_dict(spec: dict, *, source: str = "the weights", device=None,
     _check_checksum(spec, source)
     try:
         sizes, names, layers = list(spec["sizes"]), list(spec["activations"]), list(spec["layers"])
-        dtype = _DTYPES[spec.get("dtype", "float64")]
+        dtype = DTYPES[spec.get("dtype", "float64")]
     except (KeyError, TypeError) as error:
         raise _fail(source, f"missing or malformed field {first_line(error, 80)}") from None
     if len(sizes) < 2 or len(names) != len(sizes) - 1 or len(layers) != len(names):
