@@ -24,7 +24,7 @@ from torchann.checks import DTYPES, check_learning_rate, check_memory, resolve_d
 from torchann.runs.checkpoint import Checkpoint, load_checkpoint
 from torchann.runs.folders import hold_run_dir, new_run_dir
 from torchann.train import TrainingDiverged, TrainingInterrupted, fit
-from torchann.training.loop import HISTORY_BYTES_PER_EPOCH
+from torchann.training.loop import HISTORY_BYTES_PER_EPOCH, finished
 from torchann.training.validation import Validation
 from torchann.viz.plots import draw_classification
 
@@ -110,11 +110,9 @@ class Run:
 
     @property
     def to_train(self) -> bool:
-        """Whether epochs are left to train; else the outputs are (re)recorded from the
-        checkpoint alone. Decided here, once."""
-        saved = self.saved
-        return saved is None or not (saved["epoch"] >= self.settings.epochs
-                                     or saved["history"]["stopped_early"])
+        """Whether epochs are left to train (fit's rule, ``finished``); else the outputs are
+        (re)recorded from the checkpoint alone."""
+        return self.saved is None or not finished(self.saved, self.settings.epochs)
 
 
 def open_run(parser: ExperimentParser, args, given: set[str], name_of: Callable,
@@ -259,7 +257,7 @@ def _train_and_record(spec: Experiment, run: Run) -> dict:
                      f"observations ({next(model.parameters()).device.type}, {settings.dtype})")
         recorder.config_text(model.architecture())
         saving = Checkpoint(checkpoint, every=settings.checkpoint_every, config=settings.stored(),
-                            continues=None if run.saved is None else run.saved["run_id"])
+                            resumed_from=checkpoint if run.saved else None)  # open_run read it
         extra = [spec.validation(model, settings)] if spec.validation else []
         epochs = settings.epochs if run.to_train else run.saved["epoch"]  # early stopping ends sooner
         try:

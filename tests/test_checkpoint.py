@@ -192,6 +192,28 @@ def test_an_unrelated_run_never_overwrites_a_checkpoint(tmp_path):
     assert (tmp_path / "notes.pt").read_text() == "my notes"
 
 
+def test_a_resumed_run_never_overwrites_another_runs_checkpoint(tmp_path, monkeypatch):
+    x, t = data.logic_gate("or", repeats=3)
+    for name in ("mine.pt", "theirs.pt"):
+        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=2, callbacks=[Checkpoint(tmp_path / name)])
+    theirs = (tmp_path / "theirs.pt").read_bytes()
+    for resumed_from in (None, tmp_path / "mine.pt"):
+        with pytest.raises(ValueError, match="already holds a checkpoint of another run"):
+            fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=4, resume=tmp_path / "mine.pt",
+                callbacks=[Checkpoint(tmp_path / "theirs.pt", resumed_from=resumed_from)])
+    with pytest.raises(ValueError, match="already holds a checkpoint of another run"):
+        fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=4,  # a new run, whatever it claims
+            callbacks=[Checkpoint(tmp_path / "theirs.pt", resumed_from=tmp_path / "theirs.pt")])
+    assert (tmp_path / "theirs.pt").read_bytes() == theirs
+    # Written back to the very file it was resumed from, which is not read a second time.
+    import torchann.runs.checkpoint as module
+    saved = load_checkpoint(tmp_path / "mine.pt")
+    monkeypatch.setattr(module, "load_checkpoint", lambda *a: pytest.fail("read again"))
+    fit(TwoLayerNet(2, 3, 1), x, t, lr=1.0, epochs=4, resume=saved,
+        callbacks=[Checkpoint(tmp_path / "mine.pt", resumed_from=tmp_path / "mine.pt")])
+    assert torch.load(tmp_path / "mine.pt", weights_only=True)["epoch"] == 4
+
+
 def test_unwritable_checkpoint_folder_is_refused_before_training(tmp_path):
     (tmp_path / "file").write_text("x")
     net = TwoLayerNet(2, 3, 1)

@@ -113,22 +113,23 @@ class Checkpoint:
     Written every ``every`` epochs (0: not on a schedule), at the last epoch, when
     early stopping ends the run, after Ctrl-C (the state after the last complete
     step) and on divergence (the last good state). ``config`` is stored with it:
-    JSON-like data such as an experiment's settings. ``continues`` names the run a
-    resume continues (its ``run_id``, from the checkpoint already loaded): that file is
-    then known to be the run's own and is not read again.
+    JSON-like data such as an experiment's settings. A file already at ``path`` is
+    never overwritten unless it holds this run's checkpoint (its ``run_id``). A caller
+    that loaded the checkpoint it resumes from names that file as ``resumed_from``:
+    if it is ``path``, it is known to be the run's own and is not read again.
     """
 
     order = 1  # after every other callback: it saves what they recorded for the epoch
 
     def __init__(self, path: str | Path, *, every: int = 0, config: dict | None = None,
-                 continues: str | None = None):
+                 resumed_from: str | Path | None = None):
         check_int("checkpoint every", every, minimum=0)
         content_checksum({"config": config})  # a config it could not store fails now, not mid-run
         self.path, self.every, self.config = Path(path), every, config
-        self.continues = continues
+        self.resumed_from = None if resumed_from is None else Path(resumed_from).resolve()
 
     def on_fit_start(self, run) -> None:
-        if self.continues is not None and self.continues == run.run_id:
+        if run.resumed and self.resumed_from == self.path.resolve():
             make_folder(self.path.parent, "the checkpoint folder")
         else:
             self.path = check_checkpoint_target(self.path, run.run_id)

@@ -29,9 +29,15 @@ from torchann.runs.integrity import check_run_state
 from torchann.training.history import EpochEnd, History, TrainingDiverged, TrainingInterrupted
 from torchann.training.metrics import accuracy, class_coding
 
-__all__ = ["TrainingRun", "checked_callbacks"]
+__all__ = ["TrainingRun", "checked_callbacks", "finished"]
 
 HISTORY_BYTES_PER_EPOCH = 200  # up to six lists of Python floats, 32 bytes per entry
+
+
+def finished(saved: dict, epochs: int) -> bool:
+    """Whether a checkpoint leaves nothing to train in a run of ``epochs`` epochs: it has
+    trained them all (or more), or its run stopped early. The one place this is decided."""
+    return saved["epoch"] >= epochs or saved["history"]["stopped_early"]
 
 
 def checked_callbacks(callbacks) -> list:
@@ -76,6 +82,7 @@ class TrainingRun:
                          "loss": loss, "track_accuracy": bool(track_accuracy)}
         self.generator = torch.Generator().manual_seed(seed)
         self.history, self.run_id, self.stop = History(), uuid.uuid4().hex, False
+        self.resumed = False  # load_state_dict: this run continues a checkpoint
         # Where the run is: the current epoch (0-based), the steps done in it, their losses.
         self.epoch, self.losses = 0, []
         # Where this session picked the current epoch up (step 0, or a checkpoint's step),
@@ -237,10 +244,13 @@ class TrainingRun:
         if saved["data"] != self.fingerprint():
             raise ValueError("cannot resume on different data: the checkpoint's training data "
                              "had another fingerprint")
-        # A checkpoint at exactly `epochs` finished epochs leaves nothing to train: fit returns
-        # its history (how a run stopped while writing its outputs is finished). Mid-epoch,
-        # epoch `saved["epoch"] + 1` is unfinished and needs that many epochs.
-        if saved["epoch"] > self.epochs or (saved["epoch"] == self.epochs and saved["step"]):
+        # A finished checkpoint is resumed only at exactly its epoch count, with nothing to
+        # train: fit returns its history (how a run stopped while writing its outputs ends).
+        # Mid-epoch, epoch `saved["epoch"] + 1` is unfinished and needs that many epochs.
+        if finished(saved, self.epochs) and (saved["epoch"], saved["step"]) != (self.epochs, 0):
+            if saved["history"]["stopped_early"] and saved["epoch"] < self.epochs:
+                raise ValueError(f"the run stopped early at epoch {saved['epoch']} (no better "
+                                 "validation loss for its patience): nothing to resume")
             where = (f"has already finished {saved['epoch']} epochs" if saved["step"] == 0 else
                      f"is in epoch {saved['epoch'] + 1} (after step {saved['step']})")
             raise ValueError(f"the checkpoint {where}; ask for at least {saved['epoch'] + 1} "
@@ -248,9 +258,6 @@ class TrainingRun:
         if saved["step"] > len(self.batch_sizes):
             raise ValueError(f"the checkpoint is damaged: step {saved['step']} of an epoch that "
                              f"has {len(self.batch_sizes)} steps")
-        if saved["history"]["stopped_early"] and saved["epoch"] < self.epochs:
-            raise ValueError(f"the run stopped early at epoch {len(saved['history']['loss'])} "
-                             "(no better validation loss for its patience): nothing to resume")
         self._callback_states = saved["callbacks"]  # handed over in start()
         with torch.no_grad():
             self.model.load_state_dict(theirs)
@@ -258,5 +265,6 @@ class TrainingRun:
         self.history = History(**copy.deepcopy(saved["history"]))
         self._clock -= self.history.seconds
         self.run_id, self.epoch = saved["run_id"], saved["epoch"]
+        self.resumed = True
         self.losses = [loss.to(self.inputs.device) for loss in saved["partial_losses"]]
         self.generator.set_state(saved["order_state"])
