@@ -3,14 +3,13 @@
 
 An experiment describes itself as an :class:`Experiment` (its name, data, net and
 picture) and calls :func:`run_experiment`. That parses the flags once, turns them into
-one frozen :class:`Settings` record, opens the run folder (:func:`open_run`, the one
+one frozen :class:`Settings` record, opens the run folder (:func:`resume_run`, the one
 resume protocol), trains with ``torchann.fit`` and hands the trained run to
 :class:`experiments.recorder.Recorder`, which writes every output of the folder.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -115,26 +114,31 @@ class Run:
         return self.saved is None or not finished(self.saved, self.settings.epochs)
 
 
-def open_run(parser: ExperimentParser, args, given: set[str], name_of: Callable,
-             data_keys: tuple[str, ...]) -> Run:
-    """The run the flags ask for: a new folder, or the one ``--resume`` names, resumed.
-
-    Every usage error is one line (exit 2) before any folder is made or changed. With
-    ``--resume`` the training and data flags come from the checkpoint (giving one with
-    another value is an error, even the default); the flags in ``MAY_CHANGE`` keep the
-    run's values unless given. A run whose training ended but whose outputs are missing
-    or partial is recorded again by ``--resume`` alone.
-    """
+def new_run(spec: "Experiment", args) -> Run:
+    """A new run of the flags' settings, in a new folder made after every check passed."""
     try:
-        if args.resume is None:
-            settings = Settings.from_flags(name_of(args), args, data_keys)
-            check_run_fits(settings)
-            return Run(settings, new_run_dir(settings.logdir, settings.experiment,
-                                             settings.run_name))
-        source = Path(args.resume)
+        settings = Settings.from_flags(spec.name_for({k: getattr(args, k) for k in spec.data_keys}),
+                                       args, spec.data_keys)
+        check_run_fits(settings)
+        return Run(settings, new_run_dir(settings.logdir, settings.experiment, settings.run_name))
+    except ValueError as error:
+        spec.parser.error(str(error))
+
+
+def resume_run(spec: "Experiment", args, given: set[str], folder: Path) -> Run:
+    """The run in ``folder`` (``--resume``), from its checkpoint: the one resume protocol.
+
+    Every usage error is one line (exit 2) before anything in the folder changes. The
+    training and data flags come from the checkpoint (giving one with another value is
+    an error, even the default); the flags in ``MAY_CHANGE`` keep the run's values unless
+    given. A run whose training ended but whose outputs are missing or partial is
+    recorded again by ``--resume`` alone.
+    """
+    parser, source = spec.parser, Path(args.resume)
+    try:
         saved = load_checkpoint(source)
     except ValueError as error:
-        parser.error(f"--resume: {error}" if args.resume else str(error))
+        parser.error(f"--resume: {error}")
     record, fit_args = saved["config"], saved["fit_args"]
     if isinstance(record.get("training"), dict):  # written before the settings were one record
         record = {"experiment": record.get("experiment"), "data": record.get("data", {}),
@@ -149,27 +153,21 @@ def open_run(parser: ExperimentParser, args, given: set[str], name_of: Callable,
         parser.error(f"--resume: --{key.replace('_', '-')} cannot be given with --resume "
                      f"(the run stays in its folder, {source})")
     stored = {**record, **{k: fit_args[k] for k in FIT_SETTINGS}}
-    for key in given - {"resume", *MAY_CHANGE}:
-        known = key in stored or key in stored["data"]
-        if not known:
+    for key in sorted(given - {"resume", *MAY_CHANGE}) + [k for k in spec.data_keys
+                                                          if k not in stored["data"]]:
+        if key not in stored and key not in stored["data"]:
             parser.error(f"--resume: {source} is a run of {stored['experiment']!r}, which "
                          f"has no --{key.replace('_', '-')}: resume it with its own experiment")
         was = stored[key] if key in stored else stored["data"][key]
         if getattr(args, key) != was:
             parser.error(f"--resume: --{key.replace('_', '-')} cannot change when resuming "
                          f"(the run used {was!r}, got {getattr(args, key)!r})")
-    for key in data_keys:
-        if key not in stored["data"]:
-            parser.error(f"--resume: {source} is a run of {stored['experiment']!r}, which "
-                         f"has no --{key.replace('_', '-')}: resume it with its own experiment")
-        setattr(args, key, stored["data"][key])
-    folder = source.parent if source.is_file() else source
     changes = {k: getattr(args, k) for k in given & set(MAY_CHANGE)}
     settings = replace(Settings(**stored), **changes, logdir=str(folder.parent.parent),
                        run_name=folder.name)
-    if name_of(args) != settings.experiment:
+    if spec.name_for(settings.data) != settings.experiment:
         parser.error(f"--resume: {folder} is a run of {settings.experiment!r}, "
-                     f"not of {name_of(args)!r}")
+                     f"not of {spec.name_for(settings.data)!r}")
     run = Run(settings, folder, saved)
     recorded = run_record(folder).get("epochs") == saved["epoch"]
     if recorded and saved["history"]["stopped_early"]:
@@ -199,7 +197,7 @@ class Experiment:
     :class:`~experiments.recorder.Results` of the trained net and ``describe`` facts
     about the data for the summary. ``requires()`` may refuse the run (a missing package)."""
 
-    name: str | Callable[[argparse.Namespace], str]
+    name: str | Callable[[dict], str]
     parser: ExperimentParser
     make_data: Callable[[Settings], tuple[torch.Tensor, torch.Tensor]]
     make_model: Callable[[Settings], torch.nn.Module]
@@ -212,6 +210,10 @@ class Experiment:
     measure: Callable[[torch.nn.Module, Settings], Results] | None = None
     describe: Callable[[Settings], dict] | None = None
     requires: Callable[[], object] | None = None
+
+    def name_for(self, data: dict) -> str:
+        """The experiment's name for a run with these data flags (``Settings.data``)."""
+        return self.name(data) if callable(self.name) else self.name
 
     @property
     def command(self) -> str:
@@ -231,17 +233,15 @@ def run_experiment(spec: Experiment, argv=None) -> dict:
             spec.requires()
         except (ImportError, ValueError) as error:
             parser.error(str(error))
-    resumed = Path(args.resume) if args.resume is not None else None
-    if resumed is not None and resumed.is_file():
-        resumed = resumed.parent
-    # A resumed run folder is locked before it is read; a new one as soon as it is made.
-    # A folder without a checkpoint is not touched: open_run says what is wrong with it.
-    held = resumed if resumed and (resumed / "checkpoint.pt").is_file() else None
-    with hold_run_dir(held, on_error=parser.error):
-        run = open_run(parser, args, given, spec.name if callable(spec.name)
-                       else (lambda _: spec.name), spec.data_keys)
-        with hold_run_dir(run.folder if args.resume is None else None, on_error=parser.error):
-            return _train_and_record(spec, run)
+    run = new_run(spec, args) if args.resume is None else None
+    folder = run.folder if run else Path(args.resume)
+    folder = folder.parent if folder.is_file() else folder
+    # One lock, for as long as the run is used: a resumed folder is locked before it is
+    # read, a new one as soon as it is made. A folder without a checkpoint is not
+    # touched (resume_run says what is wrong with it).
+    with hold_run_dir(folder if run or (folder / "checkpoint.pt").is_file() else None,
+                      on_error=parser.error):
+        return _train_and_record(spec, run or resume_run(spec, args, given, folder))
 
 
 def _train_and_record(spec: Experiment, run: Run) -> dict:
@@ -257,7 +257,7 @@ def _train_and_record(spec: Experiment, run: Run) -> dict:
                      f"observations ({next(model.parameters()).device.type}, {settings.dtype})")
         recorder.config_text(model.architecture())
         saving = Checkpoint(checkpoint, every=settings.checkpoint_every, config=settings.stored(),
-                            resumed_from=checkpoint if run.saved else None)  # open_run read it
+                            resumed_from=checkpoint if run.saved else None)  # resume_run read it
         extra = [spec.validation(model, settings)] if spec.validation else []
         epochs = settings.epochs if run.to_train else run.saved["epoch"]  # early stopping ends sooner
         try:

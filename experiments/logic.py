@@ -29,7 +29,7 @@ def build_parser():
 
 def main(argv=None) -> dict:
     return run_classification(Experiment(
-        lambda args: f"logic-{args.gate}", build_parser(),
+        lambda flags: f"logic-{flags['gate']}", build_parser(),
         make_data=lambda s: data.logic_gate(s.data["gate"], repeats=s.data["repeats"],
                                             noise=s.data["noise"], seed=s.seed),
         make_model=lambda s: SingleLayerNet(2, 1, "sigmoid", seed=s.seed, dtype=s.torch_dtype),

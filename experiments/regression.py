@@ -123,7 +123,7 @@ def sweep(settings: Settings) -> dict:
 
 
 EXPERIMENT = Experiment(
-    lambda args: f"regression-{args.target}", build_parser(), make_data, make_model,
+    lambda flags: f"regression-{flags['target']}", build_parser(), make_data, make_model,
     title=lambda s: f"{FIGURES[s.data['target']]}, 1-3-1 network (tanh hidden units, "
                     "identity output)",
     draw=make_draw, data_keys=DATA_KEYS, measure=measure)
