@@ -23,11 +23,11 @@ from functools import lru_cache
 import torch
 
 from experiments.common import Experiment, Settings, run_experiment
+from experiments.digits_figures import confusion_figure, draw_classifier_training, image_grid_figure
 from experiments.flags import positive_int, training_parser
 from experiments.recorder import Results
 from torchann import MLP, Validation
 from torchann.data import datasets
-from torchann.viz.plots import draw_classifier_training, image_grid_figure, plot_confusion_matrix
 
 
 def build_parser():
@@ -95,7 +95,7 @@ def measure(trained, s: Settings) -> Results:
     wrong = (predicted != truth).nonzero()[:, 0][:32]
     raw = (x.cpu() * split.std + split.mean).reshape(-1, 8, 8)  # undo the standardisation
     figures = {
-        "confusion_matrix": _confusion_figure(matrix, split.classes, test_accuracy),
+        "confusion_matrix": confusion_figure(matrix, split.classes, test_accuracy),
         "misclassified": image_grid_figure(
             raw[wrong], [f"{int(truth[i])} → {int(predicted[i])}" for i in wrong],
             title=f"test images the net gets wrong ({len((predicted != truth).nonzero())} "
@@ -122,14 +122,6 @@ def main(argv=None) -> dict:
               f"({summary['test_errors']} of {summary['dataset']['test']} test images wrong); "
               f"best validation epoch {summary['history']['best_epoch']}")
     return summary
-
-
-def _confusion_figure(matrix, classes, accuracy):
-    from matplotlib.figure import Figure
-    figure = Figure(figsize=(5.5, 5), layout="constrained")
-    plot_confusion_matrix(figure.subplots(), matrix, classes,
-                          f"test set: {100 * accuracy:.1f}% correct")
-    return figure
 
 
 if __name__ == "__main__":
