@@ -106,6 +106,7 @@ class Run:
     settings: Settings
     folder: Path
     saved: dict | None = None  # the checkpoint a resume continues from
+    recorded: int | None = None  # epochs its summary.json shows, if the outputs were written
 
     @property
     def to_train(self) -> bool:
@@ -168,8 +169,8 @@ def resume_run(spec: "Experiment", args, given: set[str], folder: Path) -> Run:
     if spec.name_for(settings.data) != settings.experiment:
         parser.error(f"--resume: {folder} is a run of {settings.experiment!r}, "
                      f"not of {spec.name_for(settings.data)!r}")
-    run = Run(settings, folder, saved)
-    recorded = run_record(folder).get("epochs") == saved["epoch"]
+    run = Run(settings, folder, saved, run_record(folder).get("epochs"))
+    recorded = run.recorded == saved["epoch"]
     if recorded and saved["history"]["stopped_early"]:
         parser.error(f"--resume: {folder} stopped early after {saved['epoch']} epochs (its "
                      "validation loss stopped improving) and has been recorded: nothing is left")
@@ -249,10 +250,8 @@ def _train_and_record(spec: Experiment, run: Run) -> dict:
     inputs, targets = spec.make_data(settings)
     model = spec.make_model(settings).to(resolve_device(settings.device))
     checkpoint = folder / "checkpoint.pt"
-    with Recorder(folder, settings, title=spec.title(settings) if callable(spec.title) else spec.title,
-                  draw=spec.draw(settings),
-                  loss=spec.loss, resumed=run.saved, to_train=run.to_train,
-                  command=spec.command) as recorder:
+    with Recorder(run, title=spec.title(settings) if callable(spec.title) else spec.title,
+                  draw=spec.draw(settings), loss=spec.loss, command=spec.command) as recorder:
         recorder.say(f"{settings.experiment}: training {model.architecture()} on {len(inputs)} "
                      f"observations ({next(model.parameters()).device.type}, {settings.dtype})")
         recorder.config_text(model.architecture())

@@ -115,15 +115,16 @@ class Recorder:
     """Everything a training run writes besides its checkpoint; a context manager that
     closes its TensorBoard writers however the run ends.
 
-    ``settings`` is the run's settings record (``experiments.common.Settings``),
-    ``draw(figure, state)`` the experiment's picture of a training state, ``resumed``
-    the checkpoint a resume continues from and ``to_train`` whether epochs are left.
+    ``run`` is the opened run (``experiments.common.Run``: its settings, folder, the
+    checkpoint a resume continues from, whether epochs are left, what summary.json
+    shows); ``draw(figure, state)`` is the experiment's picture of a training state.
     """
 
-    def __init__(self, folder: Path, settings, *, title: str, draw, loss: str = "squared",
-                 resumed: dict | None = None, to_train: bool = True, command: str):
-        self.folder, self.settings, self.title, self.draw = folder, settings, title, draw
-        self.loss, self.resumed, self.to_train, self.command = loss, resumed, to_train, command
+    def __init__(self, run, *, title: str, draw, loss: str = "squared", command: str):
+        self.folder, self.settings, self.title, self.draw = run.folder, run.settings, title, draw
+        self.resumed, self.to_train, self.recorded = run.saved, run.to_train, run.recorded
+        self.loss, self.command = loss, command
+        settings, resumed, to_train, folder = run.settings, run.saved, run.to_train, run.folder
         self.say = (lambda *a: None) if settings.quiet else print
         self.timing: dict[str, float] = {}
         self.logger = None
@@ -212,10 +213,9 @@ class Recorder:
         if staged is not None and not self.to_train:  # the last epoch's points, purged above
             like = next(model.parameters())
             staged(replace(final, inputs=inputs.to(like), targets=targets.to(like)))
-        held = run_record(folder).get("epochs")
-        if isinstance(held, int):  # a finished run trained further: keep what it had written
+        if isinstance(self.recorded, int):  # a finished run trained further: keep its outputs
             for name in KEPT_OUTPUTS:
-                _keep_previous(folder / name, held)
+                _keep_previous(folder / name, self.recorded)
         files = {"figure": folder / "figure.png", "weights": folder / "weights.json",
                  "checkpoint": folder / "checkpoint.pt"}
         figures = {"final": self.figure_of(final)}

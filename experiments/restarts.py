@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import json
 import shutil
 import signal
 import sys
@@ -56,6 +55,7 @@ from tqdm import tqdm  # noqa: E402
 
 from experiments.flags import (ExperimentParser, add_output_flags, learning_rate,  # noqa: E402
                                make_run_dir, positive_float, positive_int)
+from experiments.recorder import run_record  # noqa: E402
 from experiments.regression import fit_errors  # noqa: E402
 from experiments.restarts_figures import (loss_histogram_figure, members_figure,  # noqa: E402
                                           success_rate_figure)
@@ -321,12 +321,12 @@ def open_sweep(parser: ExperimentParser, args, given: set[str]) -> dict:
     different sweeps. ``--device``, ``--quiet`` and ``--no-tensorboard`` may change.
     """
     run_dir = Path(args.resume)
+    saved = run_record(run_dir)
     try:
-        saved = json.loads((run_dir / "summary.json").read_text())
         settings = {key: saved["settings"][key] for key in SWEEP_FLAGS}
         if saved["experiment"] != "restarts":
             raise ValueError(saved["experiment"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         parser.error(f"--resume: {run_dir} is not a run of experiments.restarts "
                      "(no readable summary.json with its settings)")
     if given & {"logdir", "run_name"}:
