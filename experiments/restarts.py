@@ -29,7 +29,7 @@ how to resume, and exits with 128 + the signal's number. ``--resume RUN_DIR``
 trains only the rest and ends with the same results as an uninterrupted
 sweep; it also finishes a sweep that was killed outright.
 
-    python -m experiments.restarts [--restarts 1000] [--engine explicit]
+    python -m experiments.restarts [--restarts 1000] [--engine auto|compiled|explicit|autograd]
     python -m experiments.restarts --resume runs/restarts/<run>
     torchrun --nproc-per-node 2 -m experiments.restarts   # members split over 2 processes
 """
@@ -105,8 +105,13 @@ def build_parser():
                         help="learning rates to sweep (XOR and ring, 3 hidden units)")
     parser.add_argument("--epochs-scale", type=positive_float, default=1.0,
                         help="multiply every task's epochs (e.g. 0.1 for a quick look)")
-    parser.add_argument("--engine", choices=["autograd", "explicit"], default="autograd",
-                        help="autograd = our custom Functions; explicit = the derivation (faster)")
+    parser.add_argument("--engine", choices=["auto", "autograd", "explicit", "compiled"],
+                        default="auto",
+                        help="autograd = our custom Functions; explicit = the derivation; "
+                             "compiled = the derivation compiled by torch.compile (same "
+                             "results, several times faster once compiled, which takes "
+                             "seconds); auto = compiled for ensembles big enough to repay "
+                             "compiling, explicit for the others")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
     parser.add_argument("--curve-every", type=positive_int, default=10,
@@ -167,6 +172,18 @@ def stop_when_signalled(flag: InterruptFlag):
     return check
 
 
+# Compiling an ensemble's steps takes about 3 to 10 s; the compiled engine saves some 20 ns
+# per member-step over the explicit one, so it pays from a few hundred million of them.
+COMPILING_PAYS = 300_000_000
+
+
+def engine_for(choice: str, member_steps: int) -> str:
+    """The engine ``--engine`` asks for; ``auto`` picks by the ensemble's member-steps."""
+    if choice != "auto":
+        return choice
+    return "compiled" if member_steps >= COMPILING_PAYS else "explicit"
+
+
 def run_job(job: dict, args, device, dtype, flag: InterruptFlag) -> dict:
     """Train one ensemble (this rank's share of it) and return the gathered per-member results.
 
@@ -188,7 +205,8 @@ def run_job(job: dict, args, device, dtype, flag: InterruptFlag) -> dict:
     try:
         history = fit_ensemble(ensemble, inputs, targets, lr=[member_lr[i] for i in mine],
                                anneal=[member_anneal[i] for i in mine], epochs=epochs,
-                               engine=args.engine, callbacks=stop_when_signalled(flag))
+                               engine=engine_for(args.engine, len(mine) * epochs * len(inputs)),
+                               callbacks=stop_when_signalled(flag))
     except Stopped:
         pass  # this rank's flag is set: the agreement below stops every rank
     signum = int(gather_members(torch.tensor([flag.signum or 0])).max())
@@ -208,7 +226,8 @@ def run_job(job: dict, args, device, dtype, flag: InterruptFlag) -> dict:
         result["fit_mse"] = gather_members(fit_errors(ensemble, task.target).double().cpu())
         result["success"] = result["fit_mse"] < FIT_MSE_BAR
     result.update(seeds=seeds, lr=member_lr, anneal=member_anneal, epochs=epochs,
-                  seconds=history.seconds, members=len(seeds), steps=history.steps)
+                  seconds=history.seconds, members=len(seeds), steps=history.steps,
+                  compile_seconds=history.compile_seconds, engine=history.engine)
     return result
 
 
@@ -400,7 +419,9 @@ def write_outputs(run_dir: Path, args, results, planned, processes: int) -> dict
                "settings": {key: getattr(args, key) for key in SWEEP_FLAGS},
                "restarts": args.restarts,
                "engine": args.engine, "dtype": args.dtype, "processes": processes,
+               "engines_ran": sorted({r.get("engine", args.engine) for _, r in results}),
                "seconds": seconds, "member_steps": member_steps,
+               "compile_seconds": sum(r.get("compile_seconds", 0.0) for _, r in results),
                "member_steps_per_second": member_steps / seconds if seconds else None,
                "configurations": configurations, "files": {
                    "members": str(run_dir / "members.csv"),
@@ -421,7 +442,10 @@ def report(summary: dict, args) -> None:
         return
     configurations = summary["configurations"]
     rate = summary["member_steps_per_second"]
-    print(f"\n{args.restarts * len(configurations):,} restarts in {summary['seconds']:.1f} s "
+    compiling = (f" (+ {summary['compile_seconds']:.1f} s compiling)"
+                 if summary["compile_seconds"] else "")
+    print(f"\n{args.restarts * len(configurations):,} restarts in {summary['seconds']:.1f} s"
+          f"{compiling} with engine {', '.join(summary['engines_ran'])} "
           f"({rate:,.0f} member-steps/s, {summary['processes']} process(es))")
     print(f"{'configuration':<44}{'success':>9}{'median final loss':>20}")
     for c in configurations:

@@ -7,6 +7,9 @@
    fit on the GPU (``pytest -k cuda``).
 2. A short speed table on the GPU: µs per online step for each variant
    (``benchmarks.step_time --device cuda``), and the XOR experiment end to end.
+3. Many networks at once on the GPU: the explicit and the compiled ensemble
+   engines at K = 10,000 and 100,000 (``benchmarks.ensemble --device cuda``);
+   their equivalence is among the CUDA tests of step 1.
 
 Without a GPU it says so and exits 0 (nothing to check).
 """
@@ -33,6 +36,9 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from benchmarks import step_time
     step_time.main(["--device", "cuda", "--rounds", "5", "--epochs", "3"])
+    from benchmarks import ensemble
+    ensemble.main(["--device", "cuda", "--epochs", "30", "--members", "10000", "100000",
+                   "--engines", "explicit", "compiled"])
     print(f"\nCUDA tests: {'passed' if tests.returncode == 0 else 'FAILED'}")
     return tests.returncode
 

@@ -105,3 +105,13 @@ def test_every_step_time_variant_trains_the_same_network(net_name):
         step_time.train_numpy(weights, x.numpy(), t.numpy(), epochs=2)
         for w, p in zip(weights, net.parameters(), strict=True):
             np.testing.assert_allclose(w, p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("engine", ["explicit", pytest.param("compiled", marks=pytest.mark.slow)])
+def test_ensemble_benchmark_prints_a_row_per_size(capsys, engine):
+    from benchmarks import ensemble
+    result = ensemble.main(["--epochs", "1", "--members", "1", "3", "--engines", engine])
+    assert [r["members"] for r in result["rows"]] == [1, 3]
+    assert all(r["seconds"] > 0 and r["peak_mib"] > 0 for r in result["rows"])
+    assert all(r["engine"] in (engine, "explicit") for r in result["rows"])  # or its fallback
+    assert "ns/member-step" in capsys.readouterr().out

@@ -1,22 +1,15 @@
 """torch.compile through our custom Functions gives the eager gradients."""
 
-import shutil
-
 import pytest
 import torch
 from torch.testing import assert_close
 
 from torchann import MLP
+from torchann.ensemble.fast import compiler_missing
 
 
 def compiler_toolchain_missing() -> str | None:
-    if not any(shutil.which(cc) for cc in ("cc", "gcc", "clang")):
-        return "torch.compile's CPU backend needs a C compiler (cc/gcc/clang), and none is installed"
-    try:
-        import torch._inductor  # noqa: F401
-    except Exception as error:  # pragma: no cover - depends on the torch build
-        return f"torch._inductor is unavailable: {error}"
-    return None
+    return compiler_missing(torch.device("cpu"))
 
 
 @pytest.mark.slow

@@ -149,8 +149,11 @@ def read_csv(path):
 
 
 def small_restarts(logdir, name, extra=()):
+    """A tiny sweep; the explicit engine, which needs no compiling (test_fast_engine checks
+    that the default, compiled, engine gives the same sweep)."""
     from experiments import restarts
-    return restarts.main(["--restarts", "6", "--dtype", "float64", "--tasks", "xor", "sin", "--hidden", "2", "3",
+    return restarts.main(["--restarts", "6", "--dtype", "float64", "--engine", "explicit",
+                          "--tasks", "xor", "sin", "--hidden", "2", "3",
                           "--lrs", "1", "2", "--epochs-scale", "0.05", "--logdir", str(logdir),
                           "--run-name", name, "--quiet", *extra])
 
@@ -209,7 +212,8 @@ def test_torchrun_with_two_processes_matches_one_process(tmp_path):
     command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1",
                "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
                "--master-port", str(free_port()), "-m", "experiments.restarts",
-               "--restarts", "6", "--dtype", "float64", "--tasks", "xor", "sin", "--hidden", "2", "3", "--lrs", "1", "2",
+               "--restarts", "6", "--dtype", "float64", "--engine", "explicit",
+               "--tasks", "xor", "sin", "--hidden", "2", "3", "--lrs", "1", "2",
                "--epochs-scale", "0.05", "--logdir", str(tmp_path), "--run-name", "two",
                "--quiet", "--no-tensorboard"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,

@@ -20,6 +20,7 @@ before that epoch and frozen (learning rate 0); the others train on.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -28,9 +29,11 @@ import torch
 from torchann.backprop import ExplicitBackprop
 from torchann.checks import (as_training_data, check_anneal, check_batch_size, check_int,
                              check_learning_rate, check_memory, check_seed, is_number)
+from torchann.ensemble.fast import CompiledOnline, compiler_missing
 from torchann.ensemble.model import Ensemble
 from torchann.ensemble.online import MembersLastOnline
 from torchann.losses import squared_error_per_member
+from torchann.runs.integrity import first_line
 from torchann.train import lr_at
 from torchann.training.loop import checked_callbacks
 from torchann.training.metrics import class_coding, hits
@@ -38,6 +41,14 @@ from torchann.training.metrics import class_coding, hits
 __all__ = ["EnsembleHistory", "EnsembleEpochEnd", "fit_ensemble", "per_member"]
 
 ORDERS = (False, "shared", "member")
+ENGINES = ("autograd", "explicit", "compiled")
+
+
+def _fall_back(problem: str) -> None:
+    """engine="compiled" without a working compiler: say so in one line; the explicit
+    engine's members-last kernel trains instead."""
+    warnings.warn(f"engine 'compiled' is unavailable: {problem}; using engine 'explicit'",
+                  RuntimeWarning, stacklevel=3)
 
 
 @dataclass
@@ -48,9 +59,11 @@ class EnsembleHistory:
     (as ``History.online_loss``); ``final_loss`` is each member's error on the
     whole training set after the last epoch.
 
-    They are allocated once for the whole run and filled row by row (``epochs``
-    rows are filled so far): allocating fresh rows every epoch fragments the
-    heap enough to grow a 10,000-member run by gigabytes.
+    They are allocated once for the whole run, in the training dtype, and filled
+    row by row (``epochs`` rows are filled so far): allocating fresh rows every
+    epoch fragments the heap enough to grow a 10,000-member run by gigabytes.
+    With ``track_accuracy=False`` only the last epoch's accuracy is kept
+    (``final_accuracy``); ``stacked("accuracy")`` shows the other epochs as NaN.
     """
 
     online_loss: torch.Tensor
@@ -59,28 +72,36 @@ class EnsembleHistory:
     diverged_at: torch.Tensor                 # (K,) epoch a member diverged, 0 = never
     final_loss: torch.Tensor | None = None    # (K,) after the last epoch, on all the data
     epochs: int = 0                           # rows filled
-    seconds: float = 0.0
+    seconds: float = 0.0                      # training, not counting compile_seconds
     steps: int = 0                            # updates per member
+    compile_seconds: float = 0.0              # engine="compiled": building its code
+    engine: str = ""                          # the engine that trained (after any fallback)
+    last_accuracy: torch.Tensor | None = None  # (K,) untracked: the last epoch's only
 
     @classmethod
-    def empty(cls, epochs: int, members: int, classification: bool) -> "EnsembleHistory":
+    def empty(cls, epochs: int, members: int, every_accuracy: bool,
+              dtype: torch.dtype = torch.float64) -> "EnsembleHistory":
         def table():
-            return torch.full((epochs, members), float("nan"), dtype=torch.float64)
-        return cls(table(), table(), table() if classification else None,
+            return torch.full((epochs, members), float("nan"), dtype=dtype)
+        return cls(table(), table(), table() if every_accuracy else None,
                    torch.zeros(members, dtype=torch.long))
 
     def stacked(self, name: str) -> torch.Tensor:
         """The filled rows of ``online_loss``, ``lr`` or ``accuracy``: (epochs so far, K)."""
         values = getattr(self, name)
+        if name == "accuracy" and values is None and self.last_accuracy is not None:
+            values = torch.full((self.epochs, len(self.last_accuracy)), float("nan"),
+                                dtype=self.online_loss.dtype)
+            values[-1] = self.last_accuracy
         return values[:self.epochs] if values is not None else torch.empty(0)
 
     @property
     def final_accuracy(self) -> torch.Tensor | None:
-        return None if self.accuracy is None else self.accuracy[self.epochs - 1]
+        return self.last_accuracy if self.accuracy is None else self.accuracy[self.epochs - 1]
 
     def first_epoch_reaching(self, accuracy: float = 1.0) -> torch.Tensor:
         """(K,) first epoch (from 1) whose training accuracy was >= ``accuracy``; 0 = never."""
-        if self.accuracy is None:
+        if self.accuracy is None and self.last_accuracy is None:
             raise ValueError("no accuracy was recorded (targets are not class labels)")
         reached = self.stacked("accuracy") >= accuracy           # (epochs, K)
         first = reached.int().argmax(dim=0) + 1
@@ -130,7 +151,8 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
 
     ``lr`` and ``anneal`` are one number or one per member. ``engine`` is
     ``"autograd"`` (our Functions; for torch's built-ins build the ensemble with
-    ``builtin=True``) or ``"explicit"`` (the derivation, no autograd graph).
+    ``builtin=True``), ``"explicit"`` (the derivation, no autograd graph) or
+    ``"compiled"`` (the derivation compiled for online training, ``fast.py``).
     ``track_accuracy=False`` evaluates the training accuracy only after the last
     epoch instead of after every one (class-label targets only). ``callbacks`` are
     checked and ordered as ``fit``'s, and called after every epoch with an
@@ -146,26 +168,44 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         raise ValueError(f"shuffle must be one of False, 'shared', 'member'; got {shuffle!r}")
     check_seed(seed)
     callbacks = checked_callbacks(callbacks)
-    if engine not in ("autograd", "explicit"):
+    if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} for an ensemble; valid engines are: "
-                         "autograd, explicit (use builtin=True for torch's built-in ops)")
+                         f"{', '.join(ENGINES)} (use builtin=True for torch's built-in ops)")
     inputs, targets = as_training_data(ensemble, inputs, targets)
     n = inputs.shape[0]
     batch_size = check_batch_size(batch_size, n)
     coding = class_coding(targets)
     device, dtype = inputs.device, inputs.dtype
+    compiled, compile_seconds = None, 0.0
+    if engine == "compiled":
+        problem = CompiledOnline.unsupported(ensemble, batch_size)
+        if problem:
+            raise ValueError(f"engine 'compiled' cannot train this ensemble: {problem}")
+        problem = compiler_missing(device)
+        if problem is None:  # built now, on this run's shapes, and timed apart from training
+            compiled = CompiledOnline(ensemble, n)
+            layout = (inputs, targets) if shuffle != "member" else tuple(  # as an epoch has them
+                v.expand(K, -1, -1).contiguous().permute(1, 2, 0) for v in (inputs, targets))
+            try:
+                compile_seconds = compiled.compile(*layout, lr0.to(device=device, dtype=dtype))
+            except Exception as error:  # a compiler that fails is a missing compiler
+                problem, compiled = f"torch.compile failed ({first_line(error, 120)})", None
+        if problem:
+            _fall_back(problem)
 
     params = list(ensemble.parameters())
-    explicit = ExplicitBackprop(ensemble) if engine == "explicit" else None
+    explicit = ExplicitBackprop(ensemble) if engine != "autograd" else None
     # Online explicit training has a faster, members-last kernel (torchann/ensemble/online.py).
     online = (MembersLastOnline(ensemble) if explicit is not None and batch_size == 1
-              and MembersLastOnline.supports(ensemble) else None)
+              and MembersLastOnline.supports(ensemble) and compiled is None else None)
     sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
                          dtype=dtype, device=device).unsqueeze(1)       # (batches, 1)
     shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
     frozen = torch.zeros(K, dtype=torch.bool)
-    check_memory(8 * 3 * epochs * K, f"the history of {K:,} members x {epochs:,} epochs")
-    history = EnsembleHistory.empty(epochs, K, coding is not None)
+    every_accuracy = coding is not None and track_accuracy
+    check_memory(dtype.itemsize * (2 + every_accuracy) * epochs * K,
+                 f"the history of {K:,} members x {epochs:,} epochs")
+    history = EnsembleHistory.empty(epochs, K, every_accuracy, dtype)
     steps_per_epoch = len(sizes)
     step_losses = torch.empty(steps_per_epoch, K, dtype=dtype, device=device)  # reused every epoch
     if online is not None:
@@ -179,6 +219,8 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         fixed = (_members_last_rows(inputs, targets) if online is not None
                  else list(zip(inputs.split(batch_size), targets.split(batch_size))))
     before = [p.detach().clone() for p in params]  # each epoch's starting point, reused
+    history.engine = "compiled" if compiled else "explicit" if explicit else "autograd"
+    history.compile_seconds = compile_seconds
     start = time.perf_counter()
     for epoch in range(epochs):
         rates = lr_at(epoch, lr0, anneal).masked_fill(frozen, 0.0)      # (K,) η of each member
@@ -190,14 +232,20 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         elif shuffle == "member":
             orders = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
             ordered = inputs[orders], targets[orders]                 # (K, n, n_in), (K, n, n_out)
-        if not shuffle:
+        if compiled is not None:
+            xs, ts = (inputs, targets) if not shuffle else ordered
+            if shuffle == "member":  # (K, n, ·) -> (n, ·, K): a row per step, members last
+                xs, ts = xs.permute(1, 2, 0), ts.permute(1, 2, 0)
+            batches = ()
+        elif not shuffle:
             batches = fixed
         elif online is not None:
             batches = _members_last_rows(*ordered)
         else:  # cut along the observation dimension, the second to last either way
             batches = zip(ordered[0].split(batch_size, dim=-2), ordered[1].split(batch_size, dim=-2))
-        for p, old in zip(params, before):
-            old.copy_(p.detach())
+        if compiled is None:  # (the compiled engine keeps its own starting point)
+            for p, old in zip(params, before):
+                old.copy_(p.detach())
         if online is not None:
             rate_arg = scalar_rate if scalar_rate is not None else rates.to(device=device,
                                                                              dtype=dtype)
@@ -205,7 +253,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                 online.step(x, t, rate_arg, error)                          # error: (n_out, K)
             online.push()
             torch.sum(errors.square(), dim=1, out=step_losses).mul_(0.5)  # ½ Σ_k (a − t)²
-        for step, (x, t) in enumerate(batches if online is None else ()):
+        if compiled is not None:  # the whole epoch in compiled chunks: Σ step losses, finite?
+            summed, params_finite = compiled.epoch(xs, ts, rates.to(device=device, dtype=dtype))
+        for step, (x, t) in enumerate(batches if online is None and compiled is None else ()):
             # I-III: forward, backpropagate, gradients -- for every member at once
             if explicit is not None:
                 activations = explicit.forward(x)
@@ -225,17 +275,23 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
             step_losses[step] = loss.detach()
         history.steps += steps_per_epoch
 
-        epoch_loss = (step_losses * sizes).sum(dim=0).cpu() / n  # (K,)
+        epoch_loss = (summed if compiled is not None else (step_losses * sizes).sum(dim=0)).cpu() / n
         finite = torch.isfinite(epoch_loss)
-        for p in params:
-            finite &= torch.isfinite(p.detach()).flatten(1).all(dim=1).cpu()
+        if compiled is not None:
+            finite &= params_finite.cpu()
+        else:
+            for p in params:
+                finite &= torch.isfinite(p.detach()).flatten(1).all(dim=1).cpu()
         broken = ~finite & ~frozen
         if broken.any():  # put those members back to the start of the epoch and freeze them
-            with torch.no_grad():
-                for p, old in zip(params, before):
-                    p[broken.to(device)] = old[broken.to(device)]
-            if online is not None:
-                online.pull()  # the kernel's members-last copy follows the restored weights
+            if compiled is not None:
+                compiled.restore(broken)
+            else:
+                with torch.no_grad():
+                    for p, old in zip(params, before):
+                        p[broken.to(device)] = old[broken.to(device)]
+                if online is not None:
+                    online.pull()  # the kernel's members-last copy follows the restored weights
             frozen |= broken
             history.diverged_at[broken] = epoch + 1
         epoch_accuracy = None
@@ -243,7 +299,10 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
             with torch.no_grad():
                 out = ensemble(inputs)                                    # (K, n, n_out)
             epoch_accuracy = hits(out, targets, coding).double().mean(dim=1).cpu()
-            history.accuracy[epoch] = epoch_accuracy
+            if history.accuracy is not None:
+                history.accuracy[epoch] = epoch_accuracy
+            else:
+                history.last_accuracy = epoch_accuracy.to(history.online_loss.dtype)
         history.online_loss[epoch] = epoch_loss.double()
         if epoch + 1 == epochs:
             with torch.no_grad():
