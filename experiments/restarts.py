@@ -63,6 +63,7 @@ from torchann import MLP, data  # noqa: E402
 from torchann.checks import DTYPES, check_memory, resolve_device  # noqa: E402
 from torchann.ensemble.distributed import (finish, gather_members,  # noqa: E402
                                            init_from_environment, rank_and_size, shard)
+from torchann.ensemble.fast import CompiledOnline  # noqa: E402
 from torchann.ensemble.model import Ensemble  # noqa: E402
 from torchann.ensemble.train import fit_ensemble  # noqa: E402
 from torchann.runs.checkpoint import load_signed, save_signed  # noqa: E402
@@ -108,10 +109,10 @@ def build_parser():
     parser.add_argument("--engine", choices=["auto", "autograd", "explicit", "compiled"],
                         default="auto",
                         help="autograd = our custom Functions; explicit = the derivation; "
-                             "compiled = the derivation compiled by torch.compile (same "
-                             "results, several times faster once compiled, which takes "
-                             "seconds); auto = compiled for ensembles big enough to repay "
-                             "compiling, explicit for the others")
+                             "compiled = the derivation compiled by torch.compile (the "
+                             "explicit engine's updates, to rounding; several times faster "
+                             "once compiled, which takes seconds); auto = compiled for "
+                             "ensembles big enough to repay compiling, explicit for the others")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float32")
     parser.add_argument("--curve-every", type=positive_int, default=10,
@@ -172,16 +173,19 @@ def stop_when_signalled(flag: InterruptFlag):
     return check
 
 
-# Compiling an ensemble's steps takes about 3 to 10 s; the compiled engine saves some 20 ns
-# per member-step over the explicit one, so it pays from a few hundred million of them.
+# Compiling an ensemble's steps takes about 3 to 10 s. Measured on XOR (docs/speed.md), the
+# compiled engine saves 46 ns per member-step over the explicit one at K = 1,000 and 17 ns
+# at K = 10,000: it repays compiling from about 300 million member-steps.
 COMPILING_PAYS = 300_000_000
 
 
-def engine_for(choice: str, member_steps: int) -> str:
-    """The engine ``--engine`` asks for; ``auto`` picks by the ensemble's member-steps."""
+def engine_for(choice: str, ensemble: Ensemble, member_steps: int) -> str:
+    """The engine ``--engine`` asks for; ``auto`` compiles an ensemble the compiled engine
+    can train whose member-steps (all processes' together) repay compiling."""
     if choice != "auto":
         return choice
-    return "compiled" if member_steps >= COMPILING_PAYS else "explicit"
+    big = member_steps >= COMPILING_PAYS
+    return "compiled" if big and CompiledOnline.unsupported(ensemble, 1) is None else "explicit"
 
 
 def run_job(job: dict, args, device, dtype, flag: InterruptFlag) -> dict:
@@ -205,7 +209,8 @@ def run_job(job: dict, args, device, dtype, flag: InterruptFlag) -> dict:
     try:
         history = fit_ensemble(ensemble, inputs, targets, lr=[member_lr[i] for i in mine],
                                anneal=[member_anneal[i] for i in mine], epochs=epochs,
-                               engine=engine_for(args.engine, len(mine) * epochs * len(inputs)),
+                               engine=engine_for(args.engine, ensemble,
+                                                 len(seeds) * epochs * len(inputs)),
                                callbacks=stop_when_signalled(flag))
     except Stopped:
         pass  # this rank's flag is set: the agreement below stops every rank

@@ -124,12 +124,28 @@ def test_restarts_with_it_equals_restarts_without_and_says_which_ran(tmp_path, c
         assert ours["median_final_loss"] == pytest.approx(theirs["median_final_loss"], rel=1e-12)
 
 
-def test_restarts_compiles_only_ensembles_big_enough_to_repay_it():
+def test_restarts_compiles_only_ensembles_it_can_train_and_big_enough_to_repay_it():
     from experiments.restarts import COMPILING_PAYS, engine_for
-    assert engine_for("auto", 1000 * 300 * 120) == "explicit"       # the default sweep's jobs
-    assert engine_for("auto", 10_000 * 300 * 120) == "compiled"     # --restarts 10000
-    assert engine_for("auto", COMPILING_PAYS) == "compiled"
-    assert engine_for("explicit", 10 ** 12) == "explicit" and engine_for("compiled", 1) == "compiled"
+    small, big = Ensemble([2, 3, 1], seeds=[0]), Ensemble([2, 60, 1], seeds=[0])
+    assert engine_for("auto", small, 1000 * 300 * 120) == "explicit"    # a hidden-sweep job
+    assert engine_for("auto", small, 10_000 * 300 * 120) == "compiled"  # --restarts 10000
+    assert engine_for("auto", small, COMPILING_PAYS) == "compiled"
+    assert engine_for("auto", big, 10 ** 12) == "explicit"  # 241 parameters: not compiled
+    assert engine_for("explicit", small, 10 ** 12) == "explicit"
+    assert engine_for("compiled", small, 1) == "compiled"
+
+
+@needs_compiler
+def test_odd_sizes_and_strided_inputs_compile_once(short_chunks):
+    from torch._dynamo.utils import counters  # torch's own count of the graphs it built
+    x, t = data.logic_gate("xor", repeats=3, seed=2)
+    strided = torch.cat([x, x], dim=1)[:11, :2]        # not contiguous; 11 rows: chunks of 1
+    assert not strided.is_contiguous()
+    before = counters["stats"]["unique_graphs"]
+    runs = train_both([2, 3, 1], "sigmoid", "sigmoid", strided, t[:11], lr=1.0, epochs=4,
+                      shuffle="shared", seed=1)
+    assert counters["stats"]["unique_graphs"] - before == 1  # at the start, never mid-training
+    assert_same_training(runs)
 
 
 def test_a_failing_compiler_is_a_missing_one(monkeypatch):

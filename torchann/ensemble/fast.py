@@ -11,18 +11,21 @@ b_l[j] is its own (K,) tensor, and each equation of the derivation
     W[i, j] ← W[i, j] − η a_i δ_j,          b_j ← b_j − η δ_j             (III, IV)
 
 becomes a few elementwise operations on them. ``torch.compile`` turns a chunk
-of such steps into one loop over the K members in generated C++ (Triton on a
-GPU), with every member's parameters held in registers from the first step of
-the chunk to the last: a whole chunk costs about one pass over memory instead
-of thirty per step.
+of such steps (up to eight; a divisor of the number of observations, so every
+chunk has the same shapes and one graph serves them all) into one loop over the
+K members in generated C++ (Triton on a GPU). A member's numbers are read once
+at the start of the chunk and written once at its end, staying in registers or
+cache in between: a chunk costs about one pass over memory instead of some
+thirty per step.
 
 It gives the updates of the explicit engine (the same equations, in the same
-order, tested to 1e-12 in float64). It needs a C compiler on a CPU; without
+order, tested to 1e-12 in float64). It needs a C++ compiler on a CPU; without
 one, or when ``torch.compile`` fails, ``fit_ensemble`` warns in one line and
 uses the explicit engine's members-last kernel (``online.py``) instead.
 Compiling takes seconds (more for bigger nets) and is timed on its own
-(``EnsembleHistory.compile_seconds``); torch caches the result on disk, so a
-later run with the same shapes starts much sooner.
+(``EnsembleHistory.compile_seconds``): tracing, code generation, the C++ build
+and one chunk run at learning rate 0. torch caches what it built on disk, so
+later runs of the same graph (same net, dtype, K and chunk) start sooner.
 """
 
 from __future__ import annotations
@@ -39,13 +42,13 @@ from torchann.functional import get_activation
 __all__ = ["CompiledOnline", "compiler_missing"]
 
 MAX_STEPS_PER_CALL = 8   # online steps in one compiled call: more compiles longer, runs no faster
-MAX_WEIGHTS = 200        # every weight is its own tensor in the graph; beyond this compiling is slow
+MAX_PARAMETERS = 200     # every weight and bias is its own row in the graph: more compiles slowly
 
 
 def compiler_missing(device: torch.device) -> str | None:
     """Why torch.compile cannot build CPU code here, or ``None`` when it can."""
-    if device.type == "cpu" and not any(map(shutil.which, ("cc", "gcc", "clang", "c++"))):
-        return "torch.compile needs a C compiler (cc, gcc or clang) on a CPU, and none is installed"
+    if device.type == "cpu" and not any(map(shutil.which, ("c++", "g++", "clang++"))):
+        return "torch.compile needs a C++ compiler (g++ or clang++) on a CPU, and none is installed"
     return None
 
 
@@ -55,26 +58,27 @@ def _online_steps(activations: tuple[str, ...], sizes: tuple[tuple[int, int], ..
     """``len(xs)`` online steps of every member; returns the new parameters and each
     member's summed step losses ½ Σ_j (a_L,j − t_j)², (K,).
 
-    ``params``: (P, K), one row per number of a member: per layer, W[i][j] (row by
-    row) then b[j]. Each row is used as its own (K,) tensor.
+    ``params``: (P, K), one row per number of a member, P = Σ_l (n_in·n_out + n_out):
+    layer after layer, first its weights W[i][j] (row ``offset + i·n_out + j``), then
+    its biases b[j] (row ``offset + n_in·n_out + j``). Each row is a (K,) tensor here.
     ``xs``: (S, n_in) rows shared by all members, or (S, n_in, K) one per member;
     ``ts`` likewise (S, n_out) or (S, n_out, K); ``rate``: (K,) η of each member.
     """
     g = [get_activation(name, builtin=True) for name in activations]
-    params, layers, k = params.unbind(0), [], 0
+    rows, layers, offset = params.unbind(0), [], 0
     for n_in, n_out in sizes:
-        weights = [params[k + i * n_out:k + (i + 1) * n_out] for i in range(n_in)]
-        k += n_in * n_out
-        layers.append((weights, params[k:k + n_out]))
-        k += n_out
-    losses = 0
+        weights = [rows[offset + i * n_out:offset + (i + 1) * n_out] for i in range(n_in)]
+        offset += n_in * n_out
+        layers.append((weights, rows[offset:offset + n_out]))
+        offset += n_out
+    loss_sum = 0
     for s in range(xs.shape[0]):
         a = [[xs[s, i] for i in range(sizes[0][0])]]               # I. forward, unit by unit
         for (weights, biases), g_l in zip(layers, g):
             a.append([g_l(sum(a[-1][i] * weights[i][j] for i in range(len(weights))) + b)
                       for j, b in enumerate(biases)])
         error = [a_j - ts[s, j] for j, a_j in enumerate(a[-1])]
-        losses = losses + 0.5 * sum(e * e for e in error)
+        loss_sum = loss_sum + 0.5 * sum(e * e for e in error)
         # II. δ_L from the output a_L alone, then back through each layer before it changes
         delta = [through_activation(activations[-1], e, a_j) for e, a_j in zip(error, a[-1])]
         for l in range(len(layers) - 1, -1, -1):
@@ -82,18 +86,18 @@ def _online_steps(activations: tuple[str, ...], sizes: tuple[tuple[int, int], ..
             below = a[l]
             if l > 0:
                 incoming = [sum(w_ij * d for w_ij, d in zip(row, delta)) for row in weights]
-            step = [rate * d for d in delta]
+            eta_delta = [rate * d for d in delta]
             # III + IV: W[i, j] ← W[i, j] − η a_i δ_j and b_j ← b_j − η δ_j
-            layers[l] = ([[w_ij - below[i] * step_j for w_ij, step_j in zip(row, step)]
+            layers[l] = ([[w_ij - below[i] * ed_j for w_ij, ed_j in zip(row, eta_delta)]
                           for i, row in enumerate(weights)],
-                         [b - step_j for b, step_j in zip(biases, step)])
+                         [b - ed_j for b, ed_j in zip(biases, eta_delta)])
             if l > 0:
                 delta = [through_activation(activations[l - 1], inc, a_i)
                          for inc, a_i in zip(incoming, below)]
     flat = []
     for weights, biases in layers:
         flat += [w for row in weights for w in row] + list(biases)
-    return torch.stack(flat), losses
+    return torch.stack(flat), loss_sum
 
 
 class CompiledOnline:
@@ -117,10 +121,10 @@ class CompiledOnline:
             return f"it trains online (batch_size=1), got batch_size={batch_size}"
         if any(l.activation == "softmax" for l in ensemble.layers):
             return "it needs elementwise activations (softmax couples the output units)"
-        weights = sum(l.n_in * l.n_out + l.n_out for l in ensemble.layers)
-        if weights > MAX_WEIGHTS:
-            return (f"each member has {weights} parameters; it compiles nets of up to "
-                    f"{MAX_WEIGHTS} (use engine='explicit')")
+        count = sum(l.n_in * l.n_out + l.n_out for l in ensemble.layers)
+        if count > MAX_PARAMETERS:
+            return (f"each member has {count} parameters; it compiles nets of up to "
+                    f"{MAX_PARAMETERS} (use engine='explicit')")
         return None
 
     @torch.no_grad()
@@ -136,13 +140,14 @@ class CompiledOnline:
     @torch.no_grad()
     def push(self) -> None:
         """Copy the rows back into the ensemble's parameters."""
-        k = 0
+        offset = 0
         for layer in self.layers:
             count, K = layer.n_in * layer.n_out, layer.weight.shape[0]
-            layer.weight.copy_(self.params[k:k + count].view(layer.n_in, layer.n_out, K)
-                               .permute(2, 0, 1))
-            layer.bias.copy_(self.params[k + count:k + count + layer.n_out].t().unsqueeze(1))
-            k += count + layer.n_out
+            layer.weight.copy_(self.params[offset:offset + count]
+                               .view(layer.n_in, layer.n_out, K).permute(2, 0, 1))
+            layer.bias.copy_(self.params[offset + count:offset + count + layer.n_out]
+                             .t().unsqueeze(1))
+            offset += count + layer.n_out
 
     def compile(self, xs: torch.Tensor, ts: torch.Tensor, rate: torch.Tensor) -> float:
         """Compile now, on a chunk of these data, changing nothing; returns the seconds taken.

@@ -183,6 +183,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
             raise ValueError(f"engine 'compiled' cannot train this ensemble: {problem}")
         problem = compiler_missing(device)
         if problem is None:  # built now, on this run's shapes, and timed apart from training
+            # Contiguous, as every epoch's reordered rows are: the graph is built for their
+            # strides, and other strides would make torch compile it again mid-training.
+            inputs, targets = inputs.contiguous(), targets.contiguous()
             compiled = CompiledOnline(ensemble, n)
             layout = (inputs, targets) if shuffle != "member" else tuple(  # as an epoch has them
                 v.expand(K, -1, -1).contiguous().permute(1, 2, 0) for v in (inputs, targets))
