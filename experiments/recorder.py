@@ -124,15 +124,15 @@ class Recorder:
         self.folder, self.settings, self.title, self.draw = run.folder, run.settings, title, draw
         self.resumed, self.to_train, self.recorded = run.saved, run.to_train, run.recorded
         self.loss, self.command = loss, command
-        settings, resumed, to_train, folder = run.settings, run.saved, run.to_train, run.folder
+        settings = run.settings
         self.say = (lambda *a: None) if settings.quiet else print
         self.timing: dict[str, float] = {}
         self.logger = None
         if settings.tensorboard:
             # A resumed run drops the events earlier sessions logged after its checkpoint
             # (and, re-recording a finished run, its last epoch's: logged again below).
-            purge = None if resumed is None else resumed["epoch"] + (1 if to_train else 0)
-            self.logger = _logger(folder, purge_step=purge, loss=loss)
+            purge = None if run.saved is None else run.saved["epoch"] + (1 if run.to_train else 0)
+            self.logger = _logger(run.folder, purge_step=purge, loss=loss)
         keep_frames = settings.animate or (self.logger is not None and settings.images)
         self.snapshots = Snapshots(settings.epochs) if keep_frames else None
         progress = None if settings.quiet else ProgressPrinter(every_k_epochs(settings.epochs))

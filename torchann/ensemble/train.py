@@ -210,7 +210,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                  f"the history of {K:,} members x {epochs:,} epochs")
     history = EnsembleHistory.empty(epochs, K, every_accuracy, dtype)
     steps_per_epoch = len(sizes)
-    step_losses = torch.empty(steps_per_epoch, K, dtype=dtype, device=device)  # reused every epoch
+    # Reused every epoch; the compiled engine sums its step losses and keeps its own
+    # starting point, so it needs neither buffer.
+    step_losses = None if compiled else torch.empty(steps_per_epoch, K, dtype=dtype, device=device)
     if online is not None:
         errors = torch.empty(steps_per_epoch, ensemble.n_out, K, dtype=dtype, device=device)
         error_rows = errors.unbind(0)  # one (n_out, K) view per step, made once
@@ -221,7 +223,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     if not shuffle:  # the same batches (or, online, rows) every epoch: cut them once
         fixed = (_members_last_rows(inputs, targets) if online is not None
                  else list(zip(inputs.split(batch_size), targets.split(batch_size))))
-    before = [p.detach().clone() for p in params]  # each epoch's starting point, reused
+    before = [] if compiled else [p.detach().clone() for p in params]  # each epoch's start
     history.engine = "compiled" if compiled else "explicit" if explicit else "autograd"
     history.compile_seconds = compile_seconds
     start = time.perf_counter()
