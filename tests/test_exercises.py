@@ -186,6 +186,7 @@ WRONG = {  # mistake key -> the check of a wrong implementation
     "shape": lambda: check_gradients(
         lambda n, x, t: gradients(n, x, t, bias=lambda d: d.sum(0)), NET, X, T),
     "assigned": lambda: check_gradients(assigned_gradients, NET, X, T),
+    "reversed": lambda: check_deltas(lambda n, x, t: deltas(n, x, t)[::-1], NET, X, T),
     "upstream": lambda: check_deltas(
         lambda n, x, t: deltas(n, x, t, output=lambda a: (a - t) / len(x)), NET, X, T),
     "direction": lambda: check_update(step(lambda p, g, lr: p.add_(lr * g)), NET, X, T, 0.5),
@@ -245,10 +246,38 @@ def test_a_transpose_that_breaks_the_product_is_one_line_with_a_hint():
     assert re.search(r"\(line \d+\)", str(report))  # the learner's own line, not torch's
 
 
+def test_an_update_outside_no_grad_is_one_line_with_a_hint():
+    def no_no_grad(net, x, t, lr):
+        for p, grad in zip(net.parameters(), gradients(net, x, t)):
+            p -= lr * grad
+    report = check_update(no_no_grad, NET, X, T, 0.5)
+    assert report.status == "fail" and "\n" not in str(report)
+    assert "torch.no_grad()" in str(report)
+
+
 @pytest.mark.parametrize("kind", sorted(RIGHT))
 def test_right_implementations_pass(kind):
     for report in RIGHT[kind]():
         assert report.status == "pass", report
+
+
+class TextbookSigmoid(torch.autograd.Function):
+    """Right, though its forward's rounding differs from torch.sigmoid's."""
+
+    @staticmethod
+    def forward(ctx, z):
+        a = torch.exp(z) / (1 + torch.exp(z))
+        ctx.save_for_backward(a)
+        return a
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        a, = ctx.saved_tensors
+        return (grad_output * a * (1 - a),)
+
+
+def test_a_right_function_passes_whatever_its_rounding_or_return_form():
+    assert check_activation(TextbookSigmoid).passed, check_activation(TextbookSigmoid)
 
 
 def test_float32_answers_pass_with_float32_tolerance():
@@ -266,7 +295,7 @@ def test_an_unknown_mistake_still_says_where_it_is():
         return d
     report = check_deltas(off_by_one_number, NET, X, T)
     assert report.status == "fail" and report.mistakes == []
-    assert "1 of 12 numbers off; the worst, at row 2, unit 1, by" in str(report)
+    assert "1 of 12 off; the worst, at row 2, unit 1, by" in str(report)
 
 
 def reference_numbers() -> list[float]:
@@ -323,6 +352,8 @@ def test_blanks_say_not_yet_and_errors_one_line():
         return ...
     assert check_gradients(blank, NET, X, T).status == "not yet"
     assert "not yet -- fill in the `...` in blank" in str(check_gradients(blank, NET, X, T))
+    report = check_deltas(lambda n, x, t: [None, deltas(n, x, t)[1]], NET, X, T)
+    assert report.status == "fail" and "a NoneType, not a tensor" in str(report)
     report = check_deltas(lambda n, x, t: None, NET, X, T)
     assert report.status == "fail" and "is its `return` missing?" in str(report)
 

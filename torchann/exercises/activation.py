@@ -68,8 +68,13 @@ def kept_tensors(ctx) -> list[Tensor]:
     return [t for t in held if isinstance(t, Tensor)]
 
 
+def same(t: Tensor, value: Tensor) -> bool:
+    return t.shape == value.shape and bool(torch.allclose(t.detach().to(value.dtype), value,
+                                                          rtol=1e-12, atol=1e-15))
+
+
 def holds(ctx, value: Tensor) -> bool:
-    return any(t.shape == value.shape and torch.equal(t.detach(), value) for t in kept_tensors(ctx))
+    return any(same(t, value) for t in kept_tensors(ctx))
 
 
 @reporting
@@ -96,6 +101,8 @@ def check_activation(function, like: str = "sigmoid") -> Report:
     a = builtin(z)
     ctx = RecordingContext()
     a_yours = run_learner(function.forward, ctx, z.clone(), what=f"{function.__name__}.forward")
+    if isinstance(a_yours, Tensor):  # as forward returned it, before backward can change it
+        a_yours = a_yours.detach().clone()
     with OpNames() as ops:
         grad_yours = run_learner(function.backward, ctx, grad.clone(),
                                  what=f"{function.__name__}.backward")
@@ -112,7 +119,8 @@ def check_activation(function, like: str = "sigmoid") -> Report:
                         wrong, section=DERIVATIVES, index_names=("row", "column")))
     rows += autograd_rows(function)
 
-    saved_output, saved_input = holds(ctx, a), holds(ctx, z) and not torch.equal(a, z)
+    kept = a_yours.to(a.dtype) if isinstance(a_yours, Tensor) and a_yours.shape == a.shape else a
+    saved_output, saved_input = holds(ctx, kept), holds(ctx, z) and not torch.equal(a, z)
     if name == "identity":  # nothing needs keeping
         rows.append(Row("forward keeps nothing it does not need", True))
     elif saved_input and not saved_output:
@@ -154,16 +162,17 @@ def reuse_row(function, ctx, a, grad, derivative, recompute_ops) -> Row:
     other = torch.sigmoid(torch.linspace(-2.0, 2.5, a.numel(), dtype=a.dtype)).reshape(a.shape)
     other = other * (a.max() - a.min()) + a.min()  # another output in the same range as a
     swapped = RecordingContext()
-    swapped.saved_tensors = tuple(other if t.shape == a.shape and torch.equal(t.detach(), a) else t
+    swapped.saved_tensors = tuple(other if isinstance(t, Tensor) and same(t, a) else t
                                   for t in ctx.saved_tensors)
     for key, value in vars(ctx).items():
         if key != "saved_tensors":
-            setattr(swapped, key, other if isinstance(value, Tensor) and value.shape == a.shape
-                    and torch.equal(value.detach(), a) else value)
+            setattr(swapped, key, other if isinstance(value, Tensor) and same(value, a) else value)
     try:
         result = run_learner(function.backward, swapped, grad.clone(), what="backward")
     except NotReady as reason:
         return Row(label, False, str(reason))
+    if isinstance(result, tuple) and len(result) == 1:
+        result, = result
     if isinstance(result, Tensor) and torch.allclose(result.to(a.dtype), grad * derivative(other)):
         return Row(label, True)
     return Row(label, False, "its gradient does not follow the saved output", "recomputed",

@@ -46,12 +46,13 @@ MISTAKES: dict[str, str] = {
     "shape": "the right numbers in the wrong shape ([B] vs [B, 1] and the like): "
              "broadcasting hides it until it silently makes a matrix",
     "assigned": "= instead of accumulating: only the last row's share counts",
+    "reversed": "the list is in reverse order: it starts with the first layer's",
     "upstream": "this follows correctly from your own δ of the layer above: fix that one first",
     "direction": "the update goes in the wrong direction (uphill)",
     "replaced": "the parameter was replaced by the step (= where it should change)",
     "no_lr": "the learning rate is missing from the update",
-    "unchanged": "this parameter did not change: assigning to a name (p = p - ...) "
-                 "does not change the parameter; change it in place",
+    "unchanged": "this parameter did not change: is it left out of the update, or "
+                 "assigned to a name (p = p - ...) instead of changed in place?",
     "stale": "a layer was updated before the gradients below it were computed, "
              "so they used the new weights",
     "batch_step": "one step on the whole batch, not one step per row",
@@ -151,7 +152,7 @@ def judge(label, yours, expected, wrong, index_names) -> Row:
         return Row(label, True)
     for key, answer in wrong.items():
         if close(yours, answer, **tol):
-            return Row(label, False, describe_error(yours, expected, index_names), key)
+            return Row(label, False, describe_error(yours, expected, index_names, tol), key)
     if yours.shape != expected.shape:
         detail = f"shape {tuple(yours.shape)}, but it should be {shape}"
         if yours.dim() == 2 and close(yours, expected.mT, **tol):
@@ -161,10 +162,10 @@ def judge(label, yours, expected, wrong, index_names) -> Row:
         if expected.dim() == 2 and expected.shape[-1] == 1 and yours.shape == (shape[0], shape[0]):
             return Row(label, False, detail, "broadcast")
         return Row(label, False, detail)
-    return Row(label, False, describe_error(yours, expected, index_names))
+    return Row(label, False, describe_error(yours, expected, index_names, tol))
 
 
-def describe_error(yours: Tensor, expected: Tensor, index_names) -> str:
+def describe_error(yours: Tensor, expected: Tensor, index_names, tol: dict) -> str:
     """How many numbers are off, and where the worst one is and by how much.
 
     The size is relative to the tensor's largest expected magnitude, so that no
@@ -175,12 +176,13 @@ def describe_error(yours: Tensor, expected: Tensor, index_names) -> str:
     error = (yours - expected).abs().nan_to_num(nan=float("inf"))
     flat = int(error.argmax())
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), error.shape))
-    wrong = int((error > 1e-6 * (1 + expected.abs())).sum())
+    wrong = int((~torch.isclose(yours, expected, **tol)).sum())
     scale = float(expected.abs().max())
     relative = float(error.max()) / scale if scale > 0 else float("inf")
-    size = f"{relative:.0%}" if 0.01 <= relative < 1e6 else f"{relative:.0e} times"
-    return (f"{wrong} of {error.numel()} numbers off; the worst, at "
-            f"{where(index, index_names) or 'the only number'}, by {size} of the tensor's scale")
+    size = f"{relative:.0%} of" if 0.01 <= relative < 1e6 else f"{relative:.0e} times"
+    return (f"{wrong} of {error.numel()} off; the worst, at "
+            f"{where(index, index_names) or 'the only number'}, by {size} the largest "
+            "expected size")
 
 
 class NotReady(Exception):
@@ -206,8 +208,7 @@ def run_learner(fn, *args, what: str, returns: bool = True):
         text = str(error).splitlines()[0] if str(error) else ""
         if "ellipsis" in text:
             raise NotReady(f"fill in the `...` in {what}", True) from None
-        hint = (" (a matrix product's shapes do not fit: a missing or extra transpose?)"
-                if "cannot be multiplied" in text else "")
+        hint = next((hint for clue, hint in ERROR_HINTS.items() if clue in text), "")
         raise NotReady(f"{what} raised {type(error).__name__}: {text}{learner_line(error)}{hint}",
                        False) from None
     if result is Ellipsis or (isinstance(result, (list, tuple))
@@ -216,6 +217,14 @@ def run_learner(fn, *args, what: str, returns: bool = True):
     if returns and result is None:
         raise NotReady(f"{what} returned None: is its `return` missing?", False)
     return result
+
+
+# Clues in an error message, and what usually causes them in exercises like these.
+ERROR_HINTS = {
+    "cannot be multiplied": " (a matrix product's shapes do not fit: a missing or extra "
+                            "transpose, or a row taken as x[i] instead of x[i:i + 1]?)",
+    "leaf Variable that requires grad": " (change parameters inside `with torch.no_grad():`)",
+}
 
 
 def has_blank(fn) -> bool:
