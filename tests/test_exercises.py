@@ -330,7 +330,8 @@ def test_no_report_contains_a_reference_value():
     (lambda: check_gradients(gradients, NET, X[:, :1], T), "x must be (rows, 2)"),
     (lambda: check_deltas(deltas, NET, X, T[:3]), "the same number of rows"),
     (lambda: check_deltas(deltas, NET, X.tolist(), T), "x must be a tensor"),
-    (lambda: check_update(step(right_step), NET, X, T, -0.1), "lr must be a positive number"),
+    (lambda: check_update(step(right_step), NET, X, T, -0.1), "lr must be a finite number > 0"),
+    (lambda: check_update(step(right_step), NET, X, T, float("inf")), "lr must be a finite"),
     (lambda: check_update("step", NET, X, T, 0.1), "needs your step function"),
     (lambda: check_schedule(0.5), "needs your function"),
 ])

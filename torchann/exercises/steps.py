@@ -14,6 +14,7 @@ import numbers
 import torch
 
 from torchann.backprop import ExplicitBackprop, through_activation
+from torchann.checks import check_learning_rate
 from torchann.ensemble.model import Ensemble
 from torchann.exercises.activation import DERIVATIVE_OF_Z
 from torchann.exercises.report import (GRADIENTS, HIDDEN_DELTA, OUTPUT_DELTA, UPDATE, NotReady,
@@ -195,8 +196,10 @@ def check_update(my_step, net, x, t, lr: float, *, online: bool = False) -> Repo
     if not callable(my_step):
         raise TypeError(f"{check} needs your step function (net, x, t, lr), got "
                         f"{type(my_step).__name__}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"{check}: lr must be a positive number, got {lr!r}")
+    try:
+        lr = check_learning_rate(lr)
+    except (TypeError, ValueError) as error:  # the library's own check, named for this call
+        raise type(error)(f"{check}: {error}") from None
     derivation, learner_net, x, t = prepare(check, net, x, t)
     start = [p.clone() for p in parameters(derivation)]
     run_learner(my_step, learner_net, x, t, lr, what=getattr(my_step, "__name__", "your step"),
@@ -211,16 +214,16 @@ def check_update(my_step, net, x, t, lr: float, *, online: bool = False) -> Repo
         descend(twin, x, t, **kwargs)
         return parameters(twin)
 
-    batch_lr = {"lr": lr, "online": False}
-    expected = after(lr=lr, online=online)
-    grads = [(p0 - p1) / lr for p0, p1 in zip(start, after(**batch_lr))]
+    batch_step = after(lr=lr, online=False)
+    expected = after(lr=lr, online=True) if online else batch_step
+    grads = [(p0 - p1) / lr for p0, p1 in zip(start, batch_step)]
     variants = {"unchanged": start,
                 "direction": [p + lr * g for p, g in zip(start, grads)],
                 "no_lr": [p - g for p, g in zip(start, grads)],
                 "replaced": [-lr * g for g in grads]}
     B = x.shape[0]
     if online:
-        variants["batch_step"] = after(**batch_lr)
+        variants["batch_step"] = batch_step
         variants["same_start"] = [p - B * lr * g for p, g in zip(start, grads)]
     else:
         if B > 1:
