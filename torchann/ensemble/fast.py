@@ -104,8 +104,14 @@ class CompiledOnline:
     """An ensemble's parameters as a (P, K) table, a row per number, stepped in compiled
     chunks of online steps."""
 
-    def __init__(self, ensemble, observations: int):
+    def __init__(self, ensemble, inputs: torch.Tensor, targets: torch.Tensor, *,
+                 per_member: bool):
         self.layers = list(ensemble.layers)
+        # Contiguous, as every epoch's reordered rows are: the graph is built for their
+        # strides, and other strides would make torch compile it again mid-training.
+        self.inputs, self.targets = inputs.contiguous(), targets.contiguous()
+        self.per_member = per_member  # each member its own order: (n, ·, K) rows
+        observations = len(inputs)
         self.chunk = max(s for s in range(1, MAX_STEPS_PER_CALL + 1) if observations % s == 0)
         steps = partial(_online_steps, tuple(l.activation for l in self.layers),
                         tuple((l.n_in, l.n_out) for l in self.layers))
@@ -149,7 +155,19 @@ class CompiledOnline:
                              .t().unsqueeze(1))
             offset += count + layer.n_out
 
-    def compile(self, xs: torch.Tensor, ts: torch.Tensor, rate: torch.Tensor) -> float:
+    def _layout(self, order: torch.Tensor | None):
+        """The epoch's rows as :func:`_online_steps` takes them, in ``order`` (``None``: as
+        given; (n,) shared; (K, n) one per member, laid out (n, ·, K))."""
+        if order is None and self.per_member:  # (as every epoch will have them)
+            K = self.params.shape[1]
+            return tuple(v.expand(K, -1, -1).contiguous().permute(1, 2, 0)
+                         for v in (self.inputs, self.targets))
+        if order is None:
+            return self.inputs, self.targets
+        xs, ts = self.inputs[order], self.targets[order]
+        return (xs.permute(1, 2, 0), ts.permute(1, 2, 0)) if order.ndim == 2 else (xs, ts)
+
+    def compile(self, rate: torch.Tensor) -> float:
         """Compile now, on a chunk of these data, changing nothing; returns the seconds taken.
 
         Every architecture is a graph of its own, all of one Python function, and torch
@@ -162,16 +180,18 @@ class CompiledOnline:
                                                "accumulated_cache_size_limit")
                   if hasattr(torch._dynamo.config, name)}  # their names moved in torch 2.7
         start = time.perf_counter()
+        xs, ts = self._layout(None)
         with torch._dynamo.config.patch(**limits):
             self._steps(self.params.clone(), xs[:self.chunk], ts[:self.chunk],
                         torch.zeros_like(rate))
         return time.perf_counter() - start
 
-    def epoch(self, xs: torch.Tensor, ts: torch.Tensor,
-              rate: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every observation once, in order (``xs``/``ts`` as :func:`_online_steps` takes
-        them), then into the ensemble; returns each member's sum of its step losses and
-        whether its parameters are all finite, both (K,)."""
+    def epoch(self, order: torch.Tensor | None, rate: torch.Tensor,
+              scalar_rate: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every observation once, in ``order``, then into the ensemble; returns each
+        member's sum of its step losses and whether its parameters are all finite, both
+        (K,). (The rates are always a (K,) tensor here: ``scalar_rate`` is not used.)"""
+        xs, ts = (self.inputs, self.targets) if order is None else self._layout(order)
         self.start, total = self.params, 0  # the compiled steps never change their input
         for begin in range(0, xs.shape[0], self.chunk):
             end = begin + self.chunk

@@ -28,27 +28,64 @@ from torchann.functional import get_activation
 __all__ = ["MembersLastOnline"]
 
 
+def rows(inputs: torch.Tensor, targets: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The observations, in order, as :meth:`MembersLastOnline.step` takes them (views).
+
+    inputs (n, n_in) shared by all members -> n rows of (n_in, 1, 1), or (K, n, n_in)
+    per member -> (n_in, 1, K); targets (n, n_out) -> (n_out, 1), or (K, n, n_out)
+    -> (n_out, K). One reshape of the whole epoch, then one view per row.
+    """
+    xs = (inputs[:, :, None, None] if inputs.ndim == 2
+          else inputs.permute(1, 2, 0).unsqueeze(2)).unbind(0)
+    ts = (targets[:, :, None] if targets.ndim == 2 else targets.permute(1, 2, 0)).unbind(0)
+    return list(zip(xs, ts))
+
+
 class MembersLastOnline:
     """A members-last copy of an ensemble's weights, stepped one observation at a time."""
 
-    def __init__(self, ensemble):
-        self.layers = list(ensemble.layers)
+    def __init__(self, ensemble, inputs: torch.Tensor, targets: torch.Tensor):
+        self.layers, self.inputs, self.targets = list(ensemble.layers), inputs, targets
         self._g = [get_activation(l.activation, builtin=True) for l in self.layers]
         self.names = [l.activation for l in self.layers]
         self.weights = [l.weight.detach().permute(1, 2, 0).contiguous() for l in self.layers]
         self.biases = [l.bias.detach()[:, 0, :].t().contiguous() for l in self.layers]
+        self.start = [p.clone() for p in self.weights + self.biases]  # each epoch's, for restore
+        self.errors = torch.empty(len(inputs), ensemble.n_out, ensemble.members,
+                                  dtype=inputs.dtype, device=inputs.device)
+        self.error_rows = self.errors.unbind(0)  # one (n_out, K) view per step, made once
+        self.losses = self.errors[:, 0].clone()  # (n, K): each step's ½ Σ (a − t)²
+        self.fixed = None
 
     @staticmethod
     def supports(ensemble) -> bool:
         """Elementwise activations only (softmax couples units along a different axis)."""
         return all(l.activation != "softmax" for l in ensemble.layers)
 
-    @torch.no_grad()
-    def pull(self) -> None:
-        """Copy the ensemble's (K, n_in, n_out) parameters into the members-last copy."""
-        for layer, w, b in zip(self.layers, self.weights, self.biases):
-            w.copy_(layer.weight.permute(1, 2, 0))
-            b.copy_(layer.bias[:, 0, :].t())
+    def epoch(self, order, rates: torch.Tensor, scalar_rate: float | None):
+        """Every observation once, in ``order`` (``None``: as given; (n,) shared; (K, n) one
+        per member), then into the ensemble; returns each member's sum of its step losses
+        ½ Σ (a − t)² and whether its parameters are all finite, both (K,)."""
+        for kept, p in zip(self.start, self.weights + self.biases):
+            kept.copy_(p)
+        if order is None:  # the same rows every epoch: cut them once
+            self.fixed = self.fixed or rows(self.inputs, self.targets)
+        batches = self.fixed if order is None else rows(self.inputs[order], self.targets[order])
+        rate = scalar_rate if scalar_rate is not None else rates
+        for (x, t), error in zip(batches, self.error_rows):
+            self.step(x, t, rate, error)                                # error: (n_out, K)
+        self.push()
+        finite = torch.stack([torch.isfinite(p).flatten(0, -2).all(dim=0)
+                              for p in self.weights + self.biases]).all(dim=0)
+        torch.sum(self.errors.square(), dim=1, out=self.losses).mul_(0.5)
+        return self.losses.sum(dim=0), finite
+
+    def restore(self, members: torch.Tensor) -> None:
+        """Put ``members`` (a (K,) mask) back to where the last epoch started."""
+        members = members.to(self.errors.device)
+        for kept, p in zip(self.start, self.weights + self.biases):
+            p[..., members] = kept[..., members]
+        self.push()
 
     @torch.no_grad()
     def push(self) -> None:

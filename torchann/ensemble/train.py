@@ -35,10 +35,10 @@ from torchann.ensemble.online import MembersLastOnline
 from torchann.losses import squared_error_per_member
 from torchann.runs.integrity import first_line
 from torchann.train import lr_at
-from torchann.training.loop import checked_callbacks
+from torchann.training.loop import checked_callbacks, cut_batches, step_sizes
 from torchann.training.metrics import class_coding, hits
 
-__all__ = ["EnsembleHistory", "EnsembleEpochEnd", "fit_ensemble", "per_member"]
+__all__ = ["EnsembleHistory", "EnsembleEpochEnd", "BatchedSteps", "fit_ensemble", "per_member"]
 
 ORDERS = (False, "shared", "member")
 ENGINES = ("autograd", "explicit", "compiled")
@@ -128,18 +128,66 @@ def per_member(name: str, value, members: int, check) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.float64)
 
 
-def _members_last_rows(inputs: torch.Tensor,
-                       targets: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The observations, in order, as the members-last kernel takes them (views, no copies).
+class BatchedSteps:
+    """The readable engines' epoch: steps I-IV of every member in batched tensor operations,
+    for any batch size.
 
-    inputs (n, n_in) shared by all members -> n rows of (n_in, 1, 1), or (K, n, n_in)
-    per member -> (n_in, 1, K); targets (n, n_out) -> (n_out, 1), or (K, n, n_out)
-    -> (n_out, K). One reshape of the whole epoch, then one view per row.
+    It is one of three interchangeable kernels :func:`fit_ensemble` runs its epochs with;
+    the online ones (``MembersLastOnline`` in ``online.py``, ``CompiledOnline`` in
+    ``fast.py``) have the same two methods: ``epoch(order, rates, scalar_rate)`` trains
+    one pass and returns each member's Σ_s B_s E_s and whether its parameters are
+    finite, and ``restore(mask)`` puts those members back to where that pass started.
     """
-    xs = (inputs[:, :, None, None] if inputs.ndim == 2
-          else inputs.permute(1, 2, 0).unsqueeze(2)).unbind(0)
-    ts = (targets[:, :, None] if targets.ndim == 2 else targets.permute(1, 2, 0)).unbind(0)
-    return list(zip(xs, ts))
+
+    def __init__(self, ensemble: Ensemble, engine: str, inputs: torch.Tensor,
+                 targets: torch.Tensor, batch_size: int):
+        self.ensemble, self.inputs, self.targets = ensemble, inputs, targets
+        self.batch_size, self.fixed = batch_size, None
+        self.explicit = ExplicitBackprop(ensemble) if engine == "explicit" else None
+        self.params = list(ensemble.parameters())
+        self.start = [p.detach().clone() for p in self.params]
+        self.sizes = step_sizes(len(inputs), batch_size, inputs).unsqueeze(1)   # (steps, 1)
+        self.losses = torch.empty(len(self.sizes), ensemble.members, dtype=inputs.dtype,
+                                  device=inputs.device)  # reused every epoch
+
+    def epoch(self, order, rates: torch.Tensor, scalar_rate: float | None):
+        """One pass over the data in ``order``; returns each member's Σ_s B_s E_s and whether
+        its parameters are all finite, both (K,)."""
+        for p, old in zip(self.params, self.start):
+            old.copy_(p.detach())
+        if order is None:  # the same batches every epoch: cut them once
+            self.fixed = self.fixed or cut_batches(self.inputs, self.targets, self.batch_size)
+        batches = self.fixed if order is None else cut_batches(self.inputs, self.targets,
+                                                               self.batch_size, order)
+        rate = rates.view(-1, 1, 1)
+        for step, (x, t) in enumerate(batches):
+            # I-III: forward, backpropagate, gradients -- for every member at once
+            if self.explicit is not None:
+                activations = self.explicit.forward(x)
+                deltas, loss = self.explicit.backward(activations, t)      # loss: (K,)
+                grads = self.explicit.gradients(activations, deltas)
+            else:
+                out = self.ensemble(x)                                    # (K, B, n_out)
+                loss = squared_error_per_member(out, t)                   # (K,)
+                grads = torch.autograd.grad(loss.sum(), self.params)  # members are independent
+            # IV: p ← p − η_k ∂E_k/∂p for each member k
+            with torch.no_grad():
+                for p, g in zip(self.params, grads):
+                    if scalar_rate is not None:
+                        p.sub_(g, alpha=scalar_rate)
+                    else:
+                        p.sub_(rate * g)
+            self.losses[step] = loss.detach()
+        finite = torch.stack([torch.isfinite(p.detach()).flatten(1).all(dim=1)
+                              for p in self.params]).all(dim=0)
+        return (self.losses * self.sizes).sum(dim=0), finite
+
+    @torch.no_grad()
+    def restore(self, members: torch.Tensor) -> None:
+        """Put ``members`` (a (K,) mask) back to where the last epoch started."""
+        members = members.to(self.inputs.device)
+        for p, old in zip(self.params, self.start):
+            p[members] = old[members]
 
 
 def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
@@ -176,127 +224,52 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     batch_size = check_batch_size(batch_size, n)
     coding = class_coding(targets)
     device, dtype = inputs.device, inputs.dtype
-    compiled, compile_seconds = None, 0.0
+    every_accuracy = coding is not None and track_accuracy
+    check_memory(dtype.itemsize * (2 + every_accuracy) * epochs * K,
+                 f"the history of {K:,} members x {epochs:,} epochs")
+    kernel, compile_seconds = None, 0.0
     if engine == "compiled":
         problem = CompiledOnline.unsupported(ensemble, batch_size)
         if problem:
             raise ValueError(f"engine 'compiled' cannot train this ensemble: {problem}")
         problem = compiler_missing(device)
         if problem is None:  # built now, on this run's shapes, and timed apart from training
-            # Contiguous, as every epoch's reordered rows are: the graph is built for their
-            # strides, and other strides would make torch compile it again mid-training.
-            inputs, targets = inputs.contiguous(), targets.contiguous()
-            compiled = CompiledOnline(ensemble, n)
-            layout = (inputs, targets) if shuffle != "member" else tuple(  # as an epoch has them
-                v.expand(K, -1, -1).contiguous().permute(1, 2, 0) for v in (inputs, targets))
+            kernel = CompiledOnline(ensemble, inputs, targets, per_member=shuffle == "member")
             try:
-                compile_seconds = compiled.compile(*layout, lr0.to(device=device, dtype=dtype))
+                compile_seconds = kernel.compile(lr0.to(device=device, dtype=dtype))
             except Exception as error:  # a compiler that fails is a missing compiler
-                problem, compiled = f"torch.compile failed ({first_line(error, 120)})", None
+                problem, kernel = f"torch.compile failed ({first_line(error, 120)})", None
         if problem:
             _fall_back(problem)
+    if kernel is None and engine != "autograd" and batch_size == 1 \
+            and MembersLastOnline.supports(ensemble):  # the explicit engine's online kernel
+        kernel = MembersLastOnline(ensemble, inputs, targets)
+    if kernel is None:
+        kernel = BatchedSteps(ensemble, "autograd" if engine == "autograd" else "explicit",
+                              inputs, targets, batch_size)
 
-    params = list(ensemble.parameters())
-    explicit = ExplicitBackprop(ensemble) if engine != "autograd" else None
-    # Online explicit training has a faster, members-last kernel (torchann/ensemble/online.py).
-    online = (MembersLastOnline(ensemble) if explicit is not None and batch_size == 1
-              and MembersLastOnline.supports(ensemble) and compiled is None else None)
-    sizes = torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
-                         dtype=dtype, device=device).unsqueeze(1)       # (batches, 1)
     shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
     frozen = torch.zeros(K, dtype=torch.bool)
-    every_accuracy = coding is not None and track_accuracy
-    check_memory(dtype.itemsize * (2 + every_accuracy) * epochs * K,
-                 f"the history of {K:,} members x {epochs:,} epochs")
     history = EnsembleHistory.empty(epochs, K, every_accuracy, dtype)
-    steps_per_epoch = len(sizes)
-    # Reused every epoch; the compiled engine sums its step losses and keeps its own
-    # starting point, so it needs neither buffer.
-    step_losses = None if compiled else torch.empty(steps_per_epoch, K, dtype=dtype, device=device)
-    if online is not None:
-        errors = torch.empty(steps_per_epoch, ensemble.n_out, K, dtype=dtype, device=device)
-        error_rows = errors.unbind(0)  # one (n_out, K) view per step, made once
-    if shuffle == "shared":
-        generators = [torch.Generator().manual_seed(seed)]
-    elif shuffle == "member":
-        generators = [torch.Generator().manual_seed(s) for s in ensemble.seeds]
-    if not shuffle:  # the same batches (or, online, rows) every epoch: cut them once
-        fixed = (_members_last_rows(inputs, targets) if online is not None
-                 else list(zip(inputs.split(batch_size), targets.split(batch_size))))
-    before = [] if compiled else [p.detach().clone() for p in params]  # each epoch's start
-    history.engine = "compiled" if compiled else "explicit" if explicit else "autograd"
+    history.engine = {BatchedSteps: engine, MembersLastOnline: "explicit",
+                      CompiledOnline: "compiled"}[type(kernel)]
     history.compile_seconds = compile_seconds
+    generators = ([torch.Generator().manual_seed(seed)] if shuffle == "shared" else
+                  [torch.Generator().manual_seed(s) for s in ensemble.seeds] if shuffle else [])
     start = time.perf_counter()
     for epoch in range(epochs):
         rates = lr_at(epoch, lr0, anneal).masked_fill(frozen, 0.0)      # (K,) η of each member
-        rate = rates.to(device=device, dtype=dtype).view(K, 1, 1)
         scalar_rate = float(rates[0]) if shared_rate and not frozen.any() else None
-        if shuffle == "shared":
-            order = torch.randperm(n, generator=generators[0]).to(device)
-            ordered = inputs[order], targets[order]                     # (n, n_in), (n, n_out)
-        elif shuffle == "member":
-            orders = torch.stack([torch.randperm(n, generator=g) for g in generators]).to(device)
-            ordered = inputs[orders], targets[orders]                 # (K, n, n_in), (K, n, n_out)
-        if compiled is not None:
-            xs, ts = (inputs, targets) if not shuffle else ordered
-            if shuffle == "member":  # (K, n, ·) -> (n, ·, K): a row per step, members last
-                xs, ts = xs.permute(1, 2, 0), ts.permute(1, 2, 0)
-            batches = ()
-        elif not shuffle:
-            batches = fixed
-        elif online is not None:
-            batches = _members_last_rows(*ordered)
-        else:  # cut along the observation dimension, the second to last either way
-            batches = zip(ordered[0].split(batch_size, dim=-2), ordered[1].split(batch_size, dim=-2))
-        if compiled is None:  # (the compiled engine keeps its own starting point)
-            for p, old in zip(params, before):
-                old.copy_(p.detach())
-        if online is not None:
-            rate_arg = scalar_rate if scalar_rate is not None else rates.to(device=device,
-                                                                             dtype=dtype)
-            for (x, t), error in zip(batches, error_rows):
-                online.step(x, t, rate_arg, error)                          # error: (n_out, K)
-            online.push()
-            torch.sum(errors.square(), dim=1, out=step_losses).mul_(0.5)  # ½ Σ_k (a − t)²
-        if compiled is not None:  # the whole epoch in compiled chunks: Σ step losses, finite?
-            summed, params_finite = compiled.epoch(xs, ts, rates.to(device=device, dtype=dtype))
-        for step, (x, t) in enumerate(batches if online is None and compiled is None else ()):
-            # I-III: forward, backpropagate, gradients -- for every member at once
-            if explicit is not None:
-                activations = explicit.forward(x)
-                deltas, loss = explicit.backward(activations, t)           # loss: (K,)
-                grads = explicit.gradients(activations, deltas)
-            else:
-                out = ensemble(x)                                         # (K, B, n_out)
-                loss = squared_error_per_member(out, t)                   # (K,)
-                grads = torch.autograd.grad(loss.sum(), params)  # members are independent
-            # IV: p ← p − η_k ∂E_k/∂p for each member k
-            with torch.no_grad():
-                for p, g in zip(params, grads):
-                    if scalar_rate is not None:
-                        p.sub_(g, alpha=scalar_rate)
-                    else:
-                        p.sub_(rate * g)
-            step_losses[step] = loss.detach()
-        history.steps += steps_per_epoch
-
-        epoch_loss = (summed if compiled is not None else (step_losses * sizes).sum(dim=0)).cpu() / n
-        finite = torch.isfinite(epoch_loss)
-        if compiled is not None:
-            finite &= params_finite.cpu()
-        else:
-            for p in params:
-                finite &= torch.isfinite(p.detach()).flatten(1).all(dim=1).cpu()
-        broken = ~finite & ~frozen
+        orders = [torch.randperm(n, generator=g) for g in generators]
+        order = (None if not orders else orders[0].to(device) if shuffle == "shared"
+                 else torch.stack(orders).to(device))                  # (n,) shared, (K, n) own
+        summed, params_finite = kernel.epoch(order, rates.to(device=device, dtype=dtype),
+                                             scalar_rate)
+        history.steps += -(-n // batch_size)
+        epoch_loss = summed.cpu() / n                                   # per-observation mean
+        broken = ~(torch.isfinite(epoch_loss) & params_finite.cpu()) & ~frozen
         if broken.any():  # put those members back to the start of the epoch and freeze them
-            if compiled is not None:
-                compiled.restore(broken)
-            else:
-                with torch.no_grad():
-                    for p, old in zip(params, before):
-                        p[broken.to(device)] = old[broken.to(device)]
-                if online is not None:
-                    online.pull()  # the kernel's members-last copy follows the restored weights
+            kernel.restore(broken)
             frozen |= broken
             history.diverged_at[broken] = epoch + 1
         epoch_accuracy = None

@@ -29,7 +29,7 @@ from torchann.runs.integrity import check_run_state
 from torchann.training.history import EpochEnd, History, TrainingDiverged, TrainingInterrupted
 from torchann.training.metrics import accuracy, class_coding
 
-__all__ = ["TrainingRun", "checked_callbacks", "finished"]
+__all__ = ["TrainingRun", "checked_callbacks", "finished", "step_sizes", "cut_batches"]
 
 HISTORY_BYTES_PER_EPOCH = 200  # up to six lists of Python floats, 32 bytes per entry
 
@@ -38,6 +38,25 @@ def finished(saved: dict, epochs: int) -> bool:
     """Whether a checkpoint leaves nothing to train in a run of ``epochs`` epochs: it has
     trained them all (or more), or its run stopped early. The one place this is decided."""
     return saved["epoch"] >= epochs or saved["history"]["stopped_early"]
+
+
+def step_sizes(n: int, batch_size: int, like: torch.Tensor) -> torch.Tensor:
+    """Observations in each step of an epoch (the last may be short), as ``like``'s dtype and
+    device: the weights that turn the steps' batch-mean losses into one mean per observation."""
+    return torch.tensor([min(batch_size, n - i) for i in range(0, n, batch_size)],
+                        dtype=like.dtype, device=like.device)
+
+
+def cut_batches(inputs: torch.Tensor, targets: torch.Tensor, batch_size: int,
+                order: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One epoch's (x, t) batches, the rows taken in ``order`` (``None``: as given).
+
+    The observations are the second-to-last dimension, so the same cut serves one net's
+    (n, ·) data and an ensemble's (K, n, ·), where an (K, n) order gives each member its own.
+    """
+    if order is not None:
+        inputs, targets = inputs[order], targets[order]
+    return list(zip(inputs.split(batch_size, dim=-2), targets.split(batch_size, dim=-2)))
 
 
 def checked_callbacks(callbacks) -> list:
@@ -64,10 +83,7 @@ class TrainingRun:
         self.lr = check_learning_rate(lr, self.inputs.dtype)
         self.batch_size = check_batch_size(batch_size, self.n)
         self.shuffle = shuffle
-        # Observations per batch (the last may be short), to turn batch means into one mean.
-        self.batch_sizes = torch.tensor([min(self.batch_size, self.n - i)
-                                         for i in range(0, self.n, self.batch_size)],
-                                        dtype=self.inputs.dtype, device=self.inputs.device)
+        self.batch_sizes = step_sizes(self.n, self.batch_size, self.inputs)
         self.coding = class_coding(self.targets) if track_accuracy else None
         self.params = [p for p in model.parameters() if p.requires_grad]
         if not self.params:
@@ -115,12 +131,10 @@ class TrainingRun:
         """Start the current epoch: draw its order, return the batches still to do in it."""
         self._resume_step, self._resume_losses = self.step, list(self.losses)
         self.order_state = self.generator.get_state()  # this epoch's order is drawn from here
-        x, t = self.inputs, self.targets
-        if self.shuffle:
-            order = torch.randperm(self.n, generator=self.generator).to(x.device)
-            x, t = x[order], t[order]
+        order = (torch.randperm(self.n, generator=self.generator).to(self.inputs.device)
+                 if self.shuffle else None)
         self._epoch_start_params = [p.detach().clone() for p in self.params]  # the rollback point
-        return list(zip(x.split(self.batch_size), t.split(self.batch_size)))[self.step:]
+        return cut_batches(self.inputs, self.targets, self.batch_size, order)[self.step:]
 
     @property
     def step(self) -> int:
