@@ -11,6 +11,7 @@ def needs_sklearn():
     pytest.importorskip("sklearn", reason="scikit-learn (the [data] extra) is the comparison")
 
 
+@pytest.mark.slow  # trains every dataset for 100 epochs in both libraries
 def test_sklearn_comparison_covers_every_dataset_with_matching_scores(capsys):
     needs_sklearn()
     result = sklearn_compare.main(["--seeds", "1", "--skip-timing"])  # 100 epochs, as documented

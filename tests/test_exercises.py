@@ -427,6 +427,7 @@ def test_the_blank_exercise_notebook_runs_and_every_check_says_not_yet(tmp_path)
     assert seconds < 60
 
 
+@pytest.mark.slow  # a second notebook kernel; the blank run stays in the fast suite
 def test_the_solved_exercise_notebook_passes_every_check_and_learns_xor(tmp_path):
     printed, seconds = run_notebook(tmp_path, solved=True)
     checks = [line for text in printed.values() for line in text.splitlines()
