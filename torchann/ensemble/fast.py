@@ -104,6 +104,8 @@ class CompiledOnline:
     """An ensemble's parameters as a (P, K) table, a row per number, stepped in compiled
     chunks of online steps."""
 
+    engine = "compiled"
+
     def __init__(self, ensemble, inputs: torch.Tensor, targets: torch.Tensor, *,
                  per_member: bool):
         self.layers = list(ensemble.layers)
@@ -191,7 +193,7 @@ class CompiledOnline:
         """Every observation once, in ``order``, then into the ensemble; returns each
         member's sum of its step losses and whether its parameters are all finite, both
         (K,). (The rates are always a (K,) tensor here: ``scalar_rate`` is not used.)"""
-        xs, ts = (self.inputs, self.targets) if order is None else self._layout(order)
+        xs, ts = self._layout(order)
         self.start, total = self.params, 0  # the compiled steps never change their input
         for begin in range(0, xs.shape[0], self.chunk):
             end = begin + self.chunk

@@ -14,8 +14,9 @@ those of :mod:`torchann.backprop`:
     δ_L = g_L'(z_L) ⊙ (a_L − t),          δ_l = g_l'(z_l) ⊙ Σ_k W_{l+1}[:, k] δ_{l+1,k}
     W_l ← W_l − η a_{l−1} ⊗ δ_l,          b_l ← b_l − η δ_l
 
-``fit_ensemble(..., engine="explicit", batch_size=1)`` uses it; the result
-equals the general path to rounding (tested against ``fit`` to 1e-12).
+``fit_ensemble(..., engine="explicit", batch_size=1)`` uses it, and so does
+``engine="compiled"`` when no compiler is found; the result equals the general
+path to rounding (tested against ``fit`` to 1e-12).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from torchann.functional import get_activation
 __all__ = ["MembersLastOnline"]
 
 
-def rows(inputs: torch.Tensor, targets: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def members_last_rows(inputs: torch.Tensor,
+                      targets: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The observations, in order, as :meth:`MembersLastOnline.step` takes them (views).
 
     inputs (n, n_in) shared by all members -> n rows of (n_in, 1, 1), or (K, n, n_in)
@@ -43,6 +45,8 @@ def rows(inputs: torch.Tensor, targets: torch.Tensor) -> list[tuple[torch.Tensor
 
 class MembersLastOnline:
     """A members-last copy of an ensemble's weights, stepped one observation at a time."""
+
+    engine = "explicit"
 
     def __init__(self, ensemble, inputs: torch.Tensor, targets: torch.Tensor):
         self.layers, self.inputs, self.targets = list(ensemble.layers), inputs, targets
@@ -68,9 +72,10 @@ class MembersLastOnline:
         ½ Σ (a − t)² and whether its parameters are all finite, both (K,)."""
         for kept, p in zip(self.start, self.weights + self.biases):
             kept.copy_(p)
-        if order is None:  # the same rows every epoch: cut them once
-            self.fixed = self.fixed or rows(self.inputs, self.targets)
-        batches = self.fixed if order is None else rows(self.inputs[order], self.targets[order])
+        if order is None and self.fixed is None:  # the same rows every epoch: cut them once
+            self.fixed = members_last_rows(self.inputs, self.targets)
+        batches = (self.fixed if order is None
+                   else members_last_rows(self.inputs[order], self.targets[order]))
         rate = scalar_rate if scalar_rate is not None else rates
         for (x, t), error in zip(batches, self.error_rows):
             self.step(x, t, rate, error)                                # error: (n_out, K)
@@ -100,7 +105,7 @@ class MembersLastOnline:
         ``x``: (n_in, 1, 1) for an observation shared by all members, or
         (n_in, 1, K) for one per member; ``t``: (n_out, 1) or (n_out, K).
         ``rate``: one learning rate (float) or one per member, (K,).
-        ``error``: an (n_out, K) buffer (the caller keeps them for the epoch's loss).
+        ``error``: an (n_out, K) buffer (:meth:`epoch` keeps one per step, for the epoch's loss).
 
         The members-last copies are plain tensors (no autograd history), so no
         ``torch.no_grad()`` is needed here -- its cost per call would show.

@@ -130,19 +130,20 @@ def per_member(name: str, value, members: int, check) -> torch.Tensor:
 
 class BatchedSteps:
     """The readable engines' epoch: steps I-IV of every member in batched tensor operations,
-    for any batch size.
+    for any batch size; ``engine`` is ``"autograd"`` or ``"explicit"``.
 
     It is one of three interchangeable kernels :func:`fit_ensemble` runs its epochs with;
     the online ones (``MembersLastOnline`` in ``online.py``, ``CompiledOnline`` in
-    ``fast.py``) have the same two methods: ``epoch(order, rates, scalar_rate)`` trains
-    one pass and returns each member's Σ_s B_s E_s and whether its parameters are
-    finite, and ``restore(mask)`` puts those members back to where that pass started.
+    ``fast.py``) have the same interface: ``engine``, the name the history records;
+    ``epoch(order, rates, scalar_rate)``, one pass, returning each member's Σ_s B_s E_s
+    and whether its parameters are finite; and ``restore(mask)``, which puts those
+    members back to where that pass started.
     """
 
     def __init__(self, ensemble: Ensemble, engine: str, inputs: torch.Tensor,
                  targets: torch.Tensor, batch_size: int):
         self.ensemble, self.inputs, self.targets = ensemble, inputs, targets
-        self.batch_size, self.fixed = batch_size, None
+        self.engine, self.batch_size, self.fixed = engine, batch_size, None
         self.explicit = ExplicitBackprop(ensemble) if engine == "explicit" else None
         self.params = list(ensemble.parameters())
         self.start = [p.detach().clone() for p in self.params]
@@ -155,8 +156,8 @@ class BatchedSteps:
         its parameters are all finite, both (K,)."""
         for p, old in zip(self.params, self.start):
             old.copy_(p.detach())
-        if order is None:  # the same batches every epoch: cut them once
-            self.fixed = self.fixed or cut_batches(self.inputs, self.targets, self.batch_size)
+        if order is None and self.fixed is None:  # the same batches every epoch: cut them once
+            self.fixed = cut_batches(self.inputs, self.targets, self.batch_size)
         batches = self.fixed if order is None else cut_batches(self.inputs, self.targets,
                                                                self.batch_size, order)
         rate = rates.view(-1, 1, 1)
@@ -251,8 +252,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
     frozen = torch.zeros(K, dtype=torch.bool)
     history = EnsembleHistory.empty(epochs, K, every_accuracy, dtype)
-    history.engine = {BatchedSteps: engine, MembersLastOnline: "explicit",
-                      CompiledOnline: "compiled"}[type(kernel)]
+    history.engine = kernel.engine
     history.compile_seconds = compile_seconds
     generators = ([torch.Generator().manual_seed(seed)] if shuffle == "shared" else
                   [torch.Generator().manual_seed(s) for s in ensemble.seeds] if shuffle else [])

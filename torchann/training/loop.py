@@ -51,8 +51,9 @@ def cut_batches(inputs: torch.Tensor, targets: torch.Tensor, batch_size: int,
                 order: torch.Tensor | None = None) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """One epoch's (x, t) batches, the rows taken in ``order`` (``None``: as given).
 
-    The observations are the second-to-last dimension, so the same cut serves one net's
-    (n, ·) data and an ensemble's (K, n, ·), where an (K, n) order gives each member its own.
+    The data are (n, ·). An (n,) order is one order for every net; a (K, n) order, one
+    row per ensemble member, gives (K, n, ·) data, each member's rows in its own order.
+    Either way the batches are cut along dim −2, the observations.
     """
     if order is not None:
         inputs, targets = inputs[order], targets[order]
