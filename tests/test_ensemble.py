@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,24 @@ def test_a_diverging_member_is_restored_and_frozen_while_the_others_train_on(eng
     solo = TwoLayerNet(1, 3, 1, hidden="tanh", output="identity", seed=0, dtype=F64)
     solo_history = fit(solo, x, y, lr=0.05, epochs=30, shuffle=False, engine=engine)
     assert_member_equals_solo(ensemble, history, 0, solo, solo_history)
+
+
+@pytest.mark.parametrize("engine", ["autograd", "explicit", "compiled"])
+def test_a_frozen_member_keeps_its_state_when_its_gradient_overflows(engine):
+    """Its output weights are finite but so large that the error signal below them is
+    inf: the first epoch freezes it, and later epochs' 0 · inf steps must not make it NaN."""
+    x, y = data.regression("abs", n=20)
+    ensemble = Ensemble([1, 3, 1], "tanh", "identity", seeds=[0, 0], dtype=F64)
+    with torch.no_grad():
+        ensemble.layers[1].weight[1] = 1e200
+    start = [p.detach().clone() for p in ensemble.parameters()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no compiler here: explicit runs it
+        history = fit_ensemble(ensemble, x, y, lr=0.05, epochs=3, engine=engine)
+    assert history.diverged_at.tolist() == [0, 1]
+    for p, before in zip(ensemble.parameters(), start):
+        assert torch.equal(p[1], before[1])
+        assert not torch.equal(p[0], before[0])  # the other member trained on
 
 
 def test_accuracy_only_at_the_end_when_not_tracked():

@@ -14,7 +14,8 @@ gives member k its own order from its own seed (as
 ``fit(shuffle=True, seed=seeds[k])``).
 
 A member whose loss or parameters stop being finite is put back to its state
-before that epoch and frozen (learning rate 0); the others train on.
+before that epoch and frozen (learning rate 0, and kept at that state); the
+others train on.
 """
 
 from __future__ import annotations
@@ -267,9 +268,10 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                                              scalar_rate)
         history.steps += -(-n // batch_size)
         epoch_loss = summed.cpu() / n                                   # per-observation mean
-        broken = ~(torch.isfinite(epoch_loss) & params_finite.cpu()) & ~frozen
-        if broken.any():  # put those members back to the start of the epoch and freeze them
-            kernel.restore(broken)
+        bad = ~(torch.isfinite(epoch_loss) & params_finite.cpu())
+        if bad.any():  # put those members back to the start of the epoch and freeze them
+            kernel.restore(bad)  # a frozen member too: η = 0 times an infinite gradient is NaN
+            broken = bad & ~frozen
             frozen |= broken
             history.diverged_at[broken] = epoch + 1
         epoch_accuracy = None
