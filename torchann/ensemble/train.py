@@ -274,19 +274,18 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
             broken = bad & ~frozen
             frozen |= broken
             history.diverged_at[broken] = epoch + 1
-        epoch_accuracy = None
-        if coding is not None and (track_accuracy or epoch + 1 == epochs):
+        epoch_accuracy, last = None, epoch + 1 == epochs
+        if last or every_accuracy:
             with torch.no_grad():
                 out = ensemble(inputs)                                    # (K, n, n_out)
+        if coding is not None and (track_accuracy or last):
             epoch_accuracy = hits(out, targets, coding).double().mean(dim=1).cpu()
             if history.accuracy is not None:
                 history.accuracy[epoch] = epoch_accuracy
             else:
                 history.last_accuracy = epoch_accuracy.to(history.online_loss.dtype)
         history.online_loss[epoch] = epoch_loss.double()
-        if epoch + 1 == epochs:
-            with torch.no_grad():
-                out = ensemble(inputs)                                    # (K, n, n_out)
+        if last:
             history.final_loss = squared_error_per_member(out, targets).double().cpu()
         history.lr[epoch] = rates
         history.epochs = epoch + 1
