@@ -21,13 +21,14 @@ evenly spaced as in the figure; otherwise it is the width itself). Needs scikit-
 from __future__ import annotations
 
 import csv
+import sys
 
 import torch
 from matplotlib.figure import Figure
 
 from experiments.flags import learning_rate, make_run_dir, output_parser, positive_int
 from experiments.recorder import record_figure
-from torchann import MLP, fit
+from torchann import MLP, TrainingDiverged, TrainingInterrupted, fit
 from torchann.data import datasets
 from torchann.losses import get_loss
 from torchann.training.metrics import accuracy
@@ -59,6 +60,19 @@ def error_rate(net, x, t) -> tuple[float, float]:
     return 1.0 - accuracy(out, t, (0.0, 1.0)), float(loss)
 
 
+def _give_up(stop: Exception, run_dir, where: str) -> None:
+    """A stop signal or a diverged net: one line, and exit as the other experiments do.
+    Nothing is written before every width is trained, so the empty run folder goes too."""
+    run_dir.rmdir()
+    if isinstance(stop, TrainingDiverged):
+        print(f"error: {stop} ({where})", file=sys.stderr)
+        raise SystemExit(1) from None
+    what = str(stop)
+    print(f"\n{what[0].upper()}{what[1:]} ({where}); nothing was written. This experiment "
+          "has no --resume: run it again.", file=sys.stderr)
+    raise SystemExit(128 + stop.signum) from None
+
+
 def main(argv=None) -> dict:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -78,8 +92,12 @@ def main(argv=None) -> dict:
             net = MLP([split.n_in, hidden, split.n_out], "tanh",
                       output="sigmoid" if binary else "softmax", seed=args.seed,
                       dtype=torch.float64, init="xavier")
-            fit(net, *split.train, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
-                shuffle=True, seed=args.seed, loss="bce" if binary else "ce")
+            try:
+                fit(net, *split.train, lr=args.lr, epochs=args.epochs,
+                    batch_size=args.batch_size, shuffle=True, seed=args.seed,
+                    loss="bce" if binary else "ce")
+            except (TrainingInterrupted, TrainingDiverged) as stop:
+                _give_up(stop, run_dir, f"{setting} split, {hidden} hidden units")
             train_error, train_loss = error_rate(net, *split.train)
             test_error, test_loss = error_rate(net, *split.test)
             rows.append({"setting": setting, "train_examples": len(split.train[0]),

@@ -23,6 +23,7 @@ outputs are missing or partial is recorded again by ``--resume``, bit-identical.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
@@ -51,10 +52,12 @@ from torchann.viz.progress import ProgressPrinter, every_k_epochs  # noqa: E402
 
 # The settings shown in TensorBoard's HPARAMS tab (with the experiment's data settings).
 HPARAMS = ("architecture", "epochs", "lr", "anneal", "hidden", "batch_size", "seed", "dtype")
-# The files a resumed run that trains further renames to <stem>.epoch<N><suffix>;
-# summary.json last: until it is renamed, the next resume knows what to keep.
+# The files a resumed run that trains further renames to <stem>.epoch<N><suffix>, with
+# every other figure an experiment measured (Results.figures); summary.json last: until
+# it is renamed, the next resume knows what to keep.
 KEPT_OUTPUTS = ("figure.png", "weights.json", "learning.gif", "hidden_units.png",
                 "hidden_units.gif", "summary.json")
+KEPT_NAME = re.compile(r"\.epoch\d+(-\d+)?\.")  # what _keep_previous names a kept file
 
 
 @dataclass
@@ -214,7 +217,9 @@ class Recorder:
             like = next(model.parameters())
             staged(replace(final, inputs=inputs.to(like), targets=targets.to(like)))
         if isinstance(self.recorded, int):  # a finished run trained further: keep its outputs
-            for name in KEPT_OUTPUTS:
+            measured = sorted(p.name for p in folder.glob("*.png")  # digits' figures, ...
+                              if p.name not in KEPT_OUTPUTS and not KEPT_NAME.search(p.name))
+            for name in (*measured, *KEPT_OUTPUTS):  # summary.json last
                 _keep_previous(folder / name, self.recorded)
         files = {"figure": folder / "figure.png", "weights": folder / "weights.json",
                  "checkpoint": folder / "checkpoint.pt"}

@@ -53,7 +53,12 @@ def test_digits_early_stopping_and_resume(logdir, capsys):
     assert info.value.code == 2 and "stopped early after" in capsys.readouterr().err
     first = digits.main(["--epochs", "2", "--logdir", str(logdir), "--run-name", "r",
                          *few_pictures])
+    measured = ("confusion_matrix.png", "misclassified.png", "first_layer_weights.png")
+    before = {name: (Path(first["run_dir"]) / name).read_bytes() for name in measured}
     resumed = digits.main(["--resume", first["run_dir"], "--epochs", "4", "--quiet"])
+    for name, content in before.items():  # the 2-epoch figures are kept, not overwritten
+        kept = Path(first["run_dir"]) / name.replace(".png", ".epoch2.png")
+        assert kept.read_bytes() == content and (Path(first["run_dir"]) / name).exists()
     straight = digits.main(["--epochs", "4", "--logdir", str(logdir), *few_pictures,
                             "--no-tensorboard"])
     assert resumed["history"]["loss"] == straight["history"]["loss"]

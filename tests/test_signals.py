@@ -317,3 +317,27 @@ def test_resuming_a_folder_that_is_no_sweep_is_a_usage_error(tmp_path, capsys):
         restarts.main(["--resume", str(tmp_path)])
     assert info.value.code == 2
     assert "is not a run of experiments.restarts" in capsys.readouterr().err
+
+
+def test_a_stop_signal_in_an_experiment_without_resume_is_one_line_and_leaves_no_folder(
+        tmp_path, default_handlers):
+    """experiments.generalization trains many nets and writes only at the end: a stop is
+    a message, exit 128 + SIGTERM, and no empty run folder."""
+    child = python("""
+        import os, signal, sys
+        import experiments.generalization as generalization
+        real = generalization.fit
+        def fit(*args, **kwargs):  # as if `timeout` stopped it after the first net's epoch 1
+            stop = lambda state: os.kill(os.getpid(), signal.SIGTERM)
+            return real(*args, callbacks=[stop], **kwargs)
+        generalization.fit = fit
+        generalization.main(sys.argv[1:])
+    """, "--dataset", "spiral", "--hidden", "2", "4", "--epochs", "3", "--quiet",
+                   "--no-tensorboard", "--logdir", tmp_path)
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Interrupted by SIGTERM in epoch 2 after step 1")
+    assert "full split, 2 hidden units" in lines[0] and "no --resume" in lines[0]
+    assert list((tmp_path / "generalization").iterdir()) == []
