@@ -20,6 +20,7 @@ evenly spaced as in the figure; otherwise it is the width itself). Needs scikit-
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 
@@ -62,8 +63,10 @@ def error_rate(net, x, t) -> tuple[float, float]:
 
 def _give_up(stop: Exception, run_dir, where: str) -> None:
     """A stop signal or a diverged net: one line, and exit as the other experiments do.
-    Nothing is written before every width is trained, so the empty run folder goes too."""
-    run_dir.rmdir()
+    Nothing is written before every width is trained, so the empty run folder goes too
+    (only if empty: rmdir never removes a file)."""
+    with contextlib.suppress(OSError):
+        run_dir.rmdir()
     if isinstance(stop, TrainingDiverged):
         print(f"error: {stop} ({where})", file=sys.stderr)
         raise SystemExit(1) from None

@@ -333,7 +333,7 @@ def test_a_stop_signal_in_an_experiment_without_resume_is_one_line_and_leaves_no
         generalization.fit = fit
         generalization.main(sys.argv[1:])
     """, "--dataset", "spiral", "--hidden", "2", "4", "--epochs", "3", "--quiet",
-                   "--no-tensorboard", "--logdir", tmp_path)
+                   "--logdir", tmp_path)
     out, err = child.communicate(timeout=300)
     assert child.returncode == 128 + signal.SIGTERM, err
     assert "Traceback" not in err
