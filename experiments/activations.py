@@ -13,13 +13,13 @@ figure shows that a derivative needs nothing but the unit's output.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from experiments.flags import make_run_dir, output_parser
 from experiments.recorder import record_figure
 from torchann.functional import ACTIVATION_NAMES, ACTIVATIONS, canonical_name, get_activation
-from torchann.viz.plots import activations_figure
-
 
 def build_parser():
     parser = output_parser("python -m experiments.activations", __doc__.splitlines()[0])
@@ -38,6 +38,43 @@ def derivatives_by_autograd(names, z: torch.Tensor):
         (grad,) = torch.autograd.grad(a.sum(), leaf)
         values[name], derivatives[name] = a.detach(), grad
     return values, derivatives
+
+
+def activations_figure(z: np.ndarray, values: dict[str, np.ndarray],
+                       derivatives: dict[str, np.ndarray],
+                       analytic: dict[str, np.ndarray]) -> Figure:
+    """Figure 2: each g(z) (left) and g'(z) (right).
+
+    ``derivatives`` should come from autograd through the Functions'
+    backward; ``analytic`` (g'(z) written with the output a) is drawn
+    underneath as a thick faint line, so the two visibly coincide.
+    """
+    figure = Figure(figsize=(11, 4.8), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    colours = {name: f"C{i}" for i, name in enumerate(values)}  # matplotlib's colour cycle
+    # Dashed lines for the ones that coincide with another on part of the axis
+    # (identity with relu for z > 0, and their derivatives).
+    styles = {"identity": (0, (5, 3))}
+    for name, g in values.items():
+        left.plot(z, g, color=colours.get(name), linewidth=2, linestyle=styles.get(name, "-"),
+                  zorder=3 if name in styles else 2, label=f"$g_{{{name}}}(z)$")
+    for name, d in derivatives.items():
+        colour = colours.get(name)
+        right.plot(z, analytic[name], color=colour, linewidth=7, alpha=0.2)
+        right.plot(z, d, color=colour, linewidth=1.8, linestyle=styles.get(name, "-"),
+                   zorder=3 if name in styles else 2, label=f"$g'_{{{name}}}(z)$")
+    left.set_ylim(-1.1, 1.6)
+    right.set_ylim(-0.5, 1.1)
+    left.set_title("activation functions")
+    right.set_title("derivatives from autograd through our backward\n"
+                    "(wide faint lines: g'(z) written with the output a)")
+    for ax in (left, right):
+        ax.set_xlabel("z")
+        ax.grid(True, alpha=0.3)
+        ax.set_box_aspect(1)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9,
+                  frameon=False)
+    return figure
 
 
 def main(argv=None) -> dict:

@@ -20,17 +20,18 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Sequence
 
+import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from experiments.flags import (int_at_least, learning_rate, make_run_dir, non_negative_int,
                                output_parser, positive_float)
 from experiments.recorder import record_figure
 from torchann.functional import sigmoid
-from torchann.viz.plots import error_surface_figure
 
 X, T = 1.0, 1.0
-
 
 def error_one_weight(w: torch.Tensor) -> torch.Tensor:
     """E(w) for a = σ(w·x), elementwise over any shape of w."""
@@ -79,6 +80,61 @@ def build_parser():
     parser.add_argument("--lr", type=learning_rate, default=5.0, help="gradient-descent step size")
     parser.add_argument("--steps", type=non_negative_int, default=400, help="gradient-descent steps (0 = no path)")
     return parser
+
+
+def error_surface_figure(w: np.ndarray, error_1: np.ndarray, w1: np.ndarray, w2: np.ndarray,
+                         error_2: np.ndarray,
+                         paths: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Figure:
+    """Figure 4: E(w) of the one-weight net and E(w1, w2) of the two-weight net.
+
+    Three panels: the 1-D error curve; the 2-D error surface in 3-D; the same
+    surface seen from above as contours. Each of ``paths`` is a
+    gradient-descent trajectory, (steps, 2) weights and (steps,) errors, drawn
+    on the surface and on the contours.
+    """
+    figure = Figure(figsize=(15, 4.8), layout="constrained")
+    curve = figure.add_subplot(1, 3, 1)
+    surface = figure.add_subplot(1, 3, 2, projection="3d")
+    contour = figure.add_subplot(1, 3, 3)
+
+    curve.plot(w, error_1, color="tab:red", linewidth=2)
+    curve.set_xlabel("w")
+    curve.set_ylabel("E(w)")
+    curve.set_title("1-layer net: a = σ(w·x)")
+    curve.grid(True, alpha=0.3)
+
+    surface.plot_surface(w1, w2, error_2, cmap="hot_r", linewidth=0.2, edgecolor="k", alpha=0.8,
+                         vmin=0, vmax=float(error_2.max()))
+    surface.set_xlabel("$w_1$")
+    surface.set_ylabel("$w_2$")
+    surface.set_title("2-layer net: a = σ(w₂·σ(w₁·x)), height E")
+    surface.view_init(elev=30, azim=45)
+
+    filled = contour.contourf(w1, w2, error_2, levels=30, cmap="hot_r")
+    figure.colorbar(filled, ax=contour, label="E(w₁, w₂)", shrink=0.85)
+    contour.set_xlabel("$w_1$")
+    contour.set_ylabel("$w_2$")
+    contour.set_aspect("equal")
+    contour.set_title("from above, with gradient-descent paths")
+    colours = ["tab:blue", "tab:green", "tab:purple", "tab:cyan"]
+    for i, (path, errors) in enumerate(paths):
+        colour = colours[i % len(colours)]
+        label = f"from ({path[0, 0]:g}, {path[0, 1]:g}): E {errors[0]:.3f} → {errors[-1]:.3f}"
+        contour.plot(path[:, 0], path[:, 1], color=colour, linewidth=2, label=label)
+        contour.plot(path[0, 0], path[0, 1], "o", color=colour)
+        contour.plot(path[-1, 0], path[-1, 1], "*", color=colour, markersize=13,
+                     markeredgecolor="k")
+        surface.plot(path[:, 0], path[:, 1], errors + 0.01, color=colour, linewidth=2.5, zorder=10)
+    if len(paths):
+        contour.plot([], [], "o", color="0.4", label="start of a path")
+        contour.plot([], [], "*", color="0.4", markersize=11, markeredgecolor="k",
+                     label="end of a path")
+        contour.legend(loc="lower left", fontsize=8)
+        contour.set_xlim(float(w1.min()), float(w1.max()))
+        contour.set_ylim(float(w2.min()), float(w2.max()))
+    figure.suptitle("Figure 4: error surfaces for input x = 1 and target t = 1 "
+                    "(sigmoid units, no biases, E = ½(a − t)²)")
+    return figure
 
 
 def main(argv=None) -> dict:

@@ -20,8 +20,7 @@ from torch import nn
 
 __all__ = [
     "TRAINING_FIGSIZE", "plot_decision_region", "plot_loss_curve", "draw_classification",
-    "decision_region_figure", "draw_regression", "regression_figure", "activations_figure",
-    "error_surface_figure", "two_panels",
+    "decision_region_figure", "draw_regression", "regression_figure", "two_panels",
 ]
 
 TRAINING_FIGSIZE = (10.0, 4.4)
@@ -210,96 +209,4 @@ def regression_figure(model: nn.Module, inputs: torch.Tensor, targets: torch.Ten
     draw_regression(figure, model, inputs, targets, f, losses,
                     epoch=len(losses) - 1 if epoch is None else epoch, epochs=epochs,
                     title=suptitle)
-    return figure
-
-
-def activations_figure(z: np.ndarray, values: dict[str, np.ndarray],
-                       derivatives: dict[str, np.ndarray],
-                       analytic: dict[str, np.ndarray]) -> Figure:
-    """Figure 2: each g(z) (left) and g'(z) (right).
-
-    ``derivatives`` should come from autograd through the Functions'
-    backward; ``analytic`` (g'(z) written with the output a) is drawn
-    underneath as a thick faint line, so the two visibly coincide.
-    """
-    figure = Figure(figsize=(11, 4.8), layout="constrained")
-    left, right = figure.subplots(1, 2)
-    colours = {name: f"C{i}" for i, name in enumerate(values)}  # matplotlib's colour cycle
-    # Dashed lines for the ones that coincide with another on part of the axis
-    # (identity with relu for z > 0, and their derivatives).
-    styles = {"identity": (0, (5, 3))}
-    for name, g in values.items():
-        left.plot(z, g, color=colours.get(name), linewidth=2, linestyle=styles.get(name, "-"),
-                  zorder=3 if name in styles else 2, label=f"$g_{{{name}}}(z)$")
-    for name, d in derivatives.items():
-        colour = colours.get(name)
-        right.plot(z, analytic[name], color=colour, linewidth=7, alpha=0.2)
-        right.plot(z, d, color=colour, linewidth=1.8, linestyle=styles.get(name, "-"),
-                   zorder=3 if name in styles else 2, label=f"$g'_{{{name}}}(z)$")
-    left.set_ylim(-1.1, 1.6)
-    right.set_ylim(-0.5, 1.1)
-    left.set_title("activation functions")
-    right.set_title("derivatives from autograd through our backward\n"
-                    "(wide faint lines: g'(z) written with the output a)")
-    for ax in (left, right):
-        ax.set_xlabel("z")
-        ax.grid(True, alpha=0.3)
-        ax.set_box_aspect(1)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9,
-                  frameon=False)
-    return figure
-
-
-def error_surface_figure(w: np.ndarray, error_1: np.ndarray, w1: np.ndarray, w2: np.ndarray,
-                         error_2: np.ndarray,
-                         paths: Sequence[tuple[np.ndarray, np.ndarray]] = ()) -> Figure:
-    """Figure 4: E(w) of the one-weight net and E(w1, w2) of the two-weight net.
-
-    Three panels: the 1-D error curve; the 2-D error surface in 3-D; the same
-    surface seen from above as contours. Each of ``paths`` is a
-    gradient-descent trajectory, (steps, 2) weights and (steps,) errors, drawn
-    on the surface and on the contours.
-    """
-    figure = Figure(figsize=(15, 4.8), layout="constrained")
-    curve = figure.add_subplot(1, 3, 1)
-    surface = figure.add_subplot(1, 3, 2, projection="3d")
-    contour = figure.add_subplot(1, 3, 3)
-
-    curve.plot(w, error_1, color="tab:red", linewidth=2)
-    curve.set_xlabel("w")
-    curve.set_ylabel("E(w)")
-    curve.set_title("1-layer net: a = σ(w·x)")
-    curve.grid(True, alpha=0.3)
-
-    surface.plot_surface(w1, w2, error_2, cmap="hot_r", linewidth=0.2, edgecolor="k", alpha=0.8,
-                         vmin=0, vmax=float(error_2.max()))
-    surface.set_xlabel("$w_1$")
-    surface.set_ylabel("$w_2$")
-    surface.set_title("2-layer net: a = σ(w₂·σ(w₁·x)), height E")
-    surface.view_init(elev=30, azim=45)
-
-    filled = contour.contourf(w1, w2, error_2, levels=30, cmap="hot_r")
-    figure.colorbar(filled, ax=contour, label="E(w₁, w₂)", shrink=0.85)
-    contour.set_xlabel("$w_1$")
-    contour.set_ylabel("$w_2$")
-    contour.set_aspect("equal")
-    contour.set_title("from above, with gradient-descent paths")
-    colours = ["tab:blue", "tab:green", "tab:purple", "tab:cyan"]
-    for i, (path, errors) in enumerate(paths):
-        colour = colours[i % len(colours)]
-        label = f"from ({path[0, 0]:g}, {path[0, 1]:g}): E {errors[0]:.3f} → {errors[-1]:.3f}"
-        contour.plot(path[:, 0], path[:, 1], color=colour, linewidth=2, label=label)
-        contour.plot(path[0, 0], path[0, 1], "o", color=colour)
-        contour.plot(path[-1, 0], path[-1, 1], "*", color=colour, markersize=13,
-                     markeredgecolor="k")
-        surface.plot(path[:, 0], path[:, 1], errors + 0.01, color=colour, linewidth=2.5, zorder=10)
-    if len(paths):
-        contour.plot([], [], "o", color="0.4", label="start of a path")
-        contour.plot([], [], "*", color="0.4", markersize=11, markeredgecolor="k",
-                     label="end of a path")
-        contour.legend(loc="lower left", fontsize=8)
-        contour.set_xlim(float(w1.min()), float(w1.max()))
-        contour.set_ylim(float(w2.min()), float(w2.max()))
-    figure.suptitle("Figure 4: error surfaces for input x = 1 and target t = 1 "
-                    "(sigmoid units, no biases, E = ½(a − t)²)")
     return figure
