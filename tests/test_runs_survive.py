@@ -362,6 +362,29 @@ def test_a_damaged_validation_record_is_one_line(tmp_path, damage):
 
 # --- crash consistency --------------------------------------------------------------------
 
+@pytest.mark.skipif(os.name != "posix", reason="finds dead processes with POSIX signal 0")
+def test_staging_folders_of_killed_processes_are_removed_by_the_next_one(tmp_path, monkeypatch):
+    """A process SIGKILLed while it writes a run's outputs leaves its staged TensorBoard
+    folder in the temp directory; the next process that stages removes it, and keeps
+    the folders of processes that are still running."""
+    import tempfile
+
+    from torchann.viz.tensorboard import STAGING_PREFIX, TensorBoardLogger
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    orphan = tmp_path / f"{STAGING_PREFIX}{gone.pid}-abc123"
+    running = tmp_path / f"{STAGING_PREFIX}{os.getppid()}-def456"
+    unrelated = tmp_path / "torchann-events-notes"
+    for folder in (orphan, running, unrelated):
+        folder.mkdir()
+        (folder / "events.out.tfevents.1").write_bytes(b"x")
+    with TensorBoardLogger.staged() as logger:
+        assert logger.log_dir.name.startswith(f"{STAGING_PREFIX}{os.getpid()}-")
+    assert not orphan.exists()
+    assert running.exists() and unrelated.exists()
+
+
 @pytest.mark.slow
 def test_runs_killed_at_random_moments_resume_bit_exact(tmp_path):
     """SIGKILL (no chance to clean up) at 20 random moments, half while training and half

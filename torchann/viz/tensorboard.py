@@ -33,6 +33,24 @@ from torchann.training.history import EpochEnd
 
 __all__ = ["TensorBoardLogger", "figure_to_array"]
 
+STAGING_PREFIX = "torchann-events-"  # + the process id + a random suffix
+
+
+def _remove_orphaned_staging() -> None:
+    """Remove this user's staging folders whose process no longer exists."""
+    if os.name != "posix":  # where signal 0 asks, rather than sends a Ctrl-C
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*-*"):
+        pid = folder.name.removeprefix(STAGING_PREFIX).split("-")[0]
+        if not pid.isdigit() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+            continue
+        try:
+            os.kill(int(pid), 0)  # signal 0 only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (PermissionError, OverflowError):  # another user's process, or not a pid
+            continue
+
 
 def figure_to_array(figure: Figure, dpi: float | None = None) -> np.ndarray:
     """Render a matplotlib figure to an (H, W, 3) uint8 array (at ``dpi`` if given)."""
@@ -165,8 +183,14 @@ class TensorBoardLogger:
 
     @classmethod
     def staged(cls, **kwargs) -> "TensorBoardLogger":
-        """A logger writing into a fresh temporary folder, outside any run: see :meth:`publish`."""
-        return cls(tempfile.mkdtemp(prefix="torchann-events-"), **kwargs)
+        """A logger writing into a fresh temporary folder, outside any run: see :meth:`publish`.
+
+        The folder is named after this process. A process killed (SIGKILL) before it
+        published or removed its folder cannot clean up, so the staging folders of
+        processes that are gone are removed here, by the next one.
+        """
+        _remove_orphaned_staging()
+        return cls(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"), **kwargs)
 
     def __enter__(self) -> "TensorBoardLogger":
         return self
