@@ -127,10 +127,8 @@ def load(name: str, *, seed: int = 0, val_fraction: float = 0.15, test_fraction:
     x, y = x[order], y[order]
     n_test, n_val = round(n * test_fraction), round(n * val_fraction)
     n_train = n - n_test - n_val
-    if train_size is not None:
-        if not 1 <= train_size <= n_train:
-            raise ValueError(f"train_size must be between 1 and {n_train} for {name}, "
-                             f"got {train_size}")
+    if train_size is not None and not 1 <= train_size <= n_train:
+        raise ValueError(f"train_size must be between 1 and {n_train} for {name}, got {train_size}")
     parts = {"train": slice(0, train_size or n_train), "val": slice(n_train, n_train + n_val),
              "test": slice(n_train + n_val, n)}
     train_x = x[parts["train"]]
@@ -159,7 +157,7 @@ def load(name: str, *, seed: int = 0, val_fraction: float = 0.15, test_fraction:
 
 
 def r2_score(predictions, targets) -> float:
-    """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)² (as scikit-learn's ``r2_score``).
+    """The coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², as in scikit-learn.
 
     1 is a perfect fit; 0 is no better than always predicting the mean of
     ``targets``. Unchanged by standardising targets and predictions alike.
@@ -180,6 +178,6 @@ def r2_score(predictions, targets) -> float:
     residual = (targets - predictions).square().sum(dim=0)
     total = (targets - targets.mean(dim=0)).square().sum(dim=0)
     exact = (residual == 0).double()
-    per_column = torch.where(total > 0, 1 - residual / total.clamp_min(torch.finfo(total.dtype).tiny),
-                             exact)
+    tiny = torch.finfo(total.dtype).tiny  # where() computes both branches: never divide by 0
+    per_column = torch.where(total > 0, 1 - residual / total.clamp_min(tiny), exact)
     return float(per_column.mean())

@@ -37,10 +37,6 @@ _RING_LABELS = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
 REGRESSION_TARGETS = ("sin", "abs")
 
 
-def _generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(check_seed(seed))
-
-
 def _check_count_noise(name: str, count: int, noise: float, rows_per_count: int = 1) -> None:
     check_int(name, count)
     if not (noise >= 0 and noise < float("inf")):
@@ -56,7 +52,7 @@ def corners(points, labels, *, repeats: int = 30, noise: float = 0.15,
     Returns inputs (n, 2) and targets (n, 1) in float64.
     """
     _check_count_noise("repeats", repeats, noise, rows_per_count=len(points))
-    generator = _generator(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     base = torch.tensor(points, dtype=torch.float64).repeat(repeats, 1)
     targets = torch.tensor(labels, dtype=torch.float64).repeat(repeats).unsqueeze(1)
     inputs = base + noise * torch.randn(base.shape, generator=generator, dtype=torch.float64)
@@ -73,7 +69,8 @@ def logic_gate(gate: str, *, repeats: int = 30, noise: float = 0.15,
     return corners(_CORNERS, GATES[key], repeats=repeats, noise=noise, seed=seed)
 
 
-def ring(*, repeats: int = 30, noise: float = 0.15, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def ring(*, repeats: int = 30, noise: float = 0.15,
+         seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """The seed's ring: class 0 at the centre, surrounded by eight points of class 1."""
     return corners(_RING_POINTS, _RING_LABELS, repeats=repeats, noise=noise, seed=seed)
 
@@ -95,7 +92,7 @@ def regression(target: str = "sin", *, n: int = 100, noise: float = 0.5, low: fl
     _check_count_noise("n", n, noise)
     if not low < high:
         raise ValueError(f"low must be below high, got low={low}, high={high}")
-    generator = _generator(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     x = torch.linspace(low, high, n, dtype=torch.float64).unsqueeze(1)
     y = f(x) + noise * torch.randn(x.shape, generator=generator, dtype=torch.float64)
     return x, y

@@ -14,13 +14,10 @@ Files are written atomically (a temporary file in the same folder, then a
 rename) and read with ``torch.load(weights_only=True)``, which only rebuilds
 tensors and plain containers: a file carrying pickled code is refused. Each
 run has a ``run_id``; a checkpoint file is only ever replaced by the run that
-wrote it, never silently by an unrelated one.
-
-Since version 3 a checkpoint also carries a ``checksum``: SHA-256 over its
-whole content. A file damaged on disk or in transfer is refused as a "corrupt
-checkpoint" instead of resuming a run that is no longer the one that was
-saved; ``torchann/runs/integrity.py`` holds that check and the others a file
-passes before a resume trusts it.
+wrote it, never silently by an unrelated one. A ``checksum`` (SHA-256 over the
+whole content) makes a file damaged on disk or in transfer a "corrupt checkpoint"
+instead of a resume of a run that is no longer the one saved
+(``torchann/runs/integrity.py`` holds the checks a file passes first).
 """
 
 from __future__ import annotations
@@ -41,7 +38,7 @@ from torchann.runs.integrity import (check_archive, check_run_state, content_che
                                      first_line, same)
 
 __all__ = ["FORMAT", "Checkpoint", "save_checkpoint", "load_checkpoint", "save_signed",
-           "load_signed", "check_checkpoint_target", "data_fingerprint"]
+           "load_signed", "data_fingerprint"]
 
 FORMAT = "torchann-checkpoint"
 VERSION = 3
@@ -102,7 +99,7 @@ def load_signed(path: Path, what: str = "checkpoint",
 
 
 def save_checkpoint(path: str | Path, run_state: dict, config: dict | None = None) -> Path:
-    """Write a run's ``state_dict()`` (and the caller's ``config``) atomically; returns the path."""
+    """Write a run's ``state_dict()`` and the caller's ``config`` atomically; returns the path."""
     return save_signed(path, {"format": FORMAT, "version": VERSION, **run_state,
                               "config": config or {}})
 
@@ -129,10 +126,20 @@ class Checkpoint:
         self.resumed_from = None if resumed_from is None else Path(resumed_from).resolve()
 
     def on_fit_start(self, run) -> None:
-        if run.resumed and self.resumed_from == self.path.resolve():
-            make_folder(self.path.parent, "the checkpoint folder")
-        else:
-            self.path = check_checkpoint_target(self.path, run.run_id)
+        if not (run.resumed and self.resumed_from == self.path.resolve()):
+            if self.path.is_dir():
+                raise ValueError(f"checkpoint path {self.path} is a folder; give a file path "
+                                 "(for example RUN/checkpoint.pt)")
+            if self.path.exists():
+                try:
+                    owner = load_checkpoint(self.path).get("run_id")
+                except ValueError:
+                    owner = None
+                if owner != run.run_id:
+                    raise ValueError(f"{self.path} already holds a checkpoint of another run; "
+                                     "it is never overwritten: resume that run, or choose "
+                                     "another path")
+        make_folder(self.path.parent, "the checkpoint folder")
 
     def __call__(self, state) -> None:
         if state.run.stop or state.epoch == state.epochs or (
@@ -146,12 +153,8 @@ class Checkpoint:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint safely; raises a one-line ``ValueError`` for anything that is not one.
-
-    Each check runs before anything trusts what the next one reads: an archive as
-    ``torch.save`` writes it, tensors and plain data only, the format and version,
-    the checksum, and finally every entry a resume reads (:func:`check_run_state`).
-    """
+    """Read a checkpoint safely (:func:`load_signed`, then :func:`check_run_state`); raises
+    a one-line ``ValueError`` for anything that is not one."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"a checkpoint is given as a path (str or Path), got {path!r}")
     path = Path(path)
@@ -159,6 +162,7 @@ def load_checkpoint(path: str | Path) -> dict:
         path = path / "checkpoint.pt"
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}")
+
     def identify(payload: dict) -> None:
         if not same(payload.get("format"), str, FORMAT):
             raise ValueError(f"{path} is not a torchann checkpoint")
@@ -173,20 +177,3 @@ def load_checkpoint(path: str | Path) -> dict:
         raise ValueError(f"{path} is not a usable checkpoint: 'config' is not a dict")
     return payload
 
-
-def check_checkpoint_target(path: str | Path, run_id: str) -> Path:
-    """Refuse a checkpoint path that holds another run's checkpoint or cannot be written."""
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"checkpoint path {path} is a folder; give a file path "
-                         "(for example RUN/checkpoint.pt)")
-    if path.exists():
-        try:
-            owner = load_checkpoint(path).get("run_id")
-        except ValueError:
-            owner = None
-        if owner != run_id:
-            raise ValueError(f"{path} already holds a checkpoint of another run; it is never "
-                             "overwritten: resume that run, or choose another path")
-    make_folder(path.parent, "the checkpoint folder")
-    return path

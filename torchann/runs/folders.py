@@ -14,7 +14,7 @@ import json
 import os
 import re
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 try:
     import fcntl
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 __all__ = ["new_run_dir", "make_folder", "atomic_write", "write_json", "lock_run_dir",
-           "hold_run_dir", "remove_stale_temporaries"]
+           "hold_run_dir"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+-]*$")
 MAX_NAME = 100  # file systems allow 255 bytes; keep room for the files written inside
@@ -70,18 +70,10 @@ def new_run_dir(logdir: str | Path, experiment: str, run_name: str | None = None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     for attempt in range(1, 1000):
         path = base / (stamp if attempt == 1 else f"{stamp}-{attempt}")
-        try:
-            path.mkdir()  # atomic: fails if another run just took this name
+        with suppress(FileExistsError):  # mkdir is atomic: fails if another run took this name
+            path.mkdir()
             return path
-        except FileExistsError:
-            continue
     raise ValueError(f"could not find a free run folder name under {base}")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
@@ -90,13 +82,15 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
     A crash or Ctrl-C mid-write leaves the old file (or none), never half a file.
     The file's bytes and then the rename are forced to disk (fsync), so even a power
     cut cannot leave a renamed file whose content never arrived. A temporary file
-    left by a process killed mid-write is removed by :func:`remove_stale_temporaries`.
+    left by a process killed mid-write is removed by :func:`hold_run_dir`.
     """
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; use normal permissions
+        umask = os.umask(0)  # reading the umask means setting it
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; use normal permissions
         write(tmp)
         _fsync(tmp)
         os.replace(tmp, path)
@@ -114,23 +108,10 @@ def _fsync(path: str | Path) -> None:
     except OSError:  # a folder cannot be opened on Windows: nothing to sync there
         return
     try:
-        os.fsync(descriptor)
-    except OSError:  # some file systems do not sync folders
-        pass
+        with suppress(OSError):  # some file systems do not sync folders
+            os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-def remove_stale_temporaries(folder: str | Path) -> list[Path]:
-    """Delete the temporary files that :func:`atomic_write` left behind (in ``folder`` or a
-    folder inside it) when its process was killed mid-write. Call it only while holding
-    the folder's lock (no writer is active)."""
-    removed = []
-    for path in Path(folder).rglob(".*.tmp"):
-        if path.is_file():
-            path.unlink()
-            removed.append(path)
-    return removed
 
 
 def lock_run_dir(run_dir: str | Path):
@@ -161,8 +142,9 @@ def lock_run_dir(run_dir: str | Path):
 
 @contextmanager
 def hold_run_dir(run_dir: str | Path | None, on_error: Callable[[str], object] | None = None):
-    """Work in ``run_dir`` alone: take its lock, delete the temporaries a killed writer left
-    behind, and release the lock on the way out, however the block ends.
+    """Work in ``run_dir`` alone: take its lock, delete the temporary files an
+    :func:`atomic_write` killed mid-write left in it (or in a folder inside it), and release
+    the lock on the way out, however the block ends.
 
     ``None`` holds nothing (a folder that does not exist yet). A lock another process
     holds is a ValueError, or is passed to ``on_error`` (a parser's ``error``) when given.
@@ -173,12 +155,13 @@ def hold_run_dir(run_dir: str | Path | None, on_error: Callable[[str], object] |
     try:
         handle = lock_run_dir(run_dir)
     except ValueError as error:
-        if on_error is None:
-            raise
-        on_error(str(error))
+        if on_error is not None:
+            on_error(str(error))
         raise
     try:
-        remove_stale_temporaries(run_dir)  # no other writer is active: we hold the lock
+        for stale in Path(run_dir).rglob(".*.tmp"):  # no writer is active: we hold the lock
+            if stale.is_file():
+                stale.unlink()
         yield Path(run_dir)
     finally:
         handle.close()

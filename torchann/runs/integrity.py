@@ -1,17 +1,6 @@
-"""What makes a checkpoint file trustworthy before a run resumes from it.
-
-Three checks, each run before anything trusts what the next one reads:
-
-* :func:`check_archive`: the file is a zip archive of stored entries no
-  larger than the file, as ``torch.save`` writes it, so a small file cannot
-  make ``torch.load`` allocate much more than its own size;
-* :func:`content_checksum`: SHA-256 over the whole content, stored in the
-  file when it is written and recomputed when it is read, so a file damaged on
-  disk or in transfer is refused instead of resuming a different run;
-* :func:`check_run_state`: every entry a resume reads is there, with the type
-  and size ``TrainingRun.state_dict`` writes, so a damaged or hand-made state
-  gets one line that names its problem, never a traceback from inside ``fit``.
-"""
+"""What makes a checkpoint file trustworthy before a run resumes from it: three checks,
+each run before anything trusts what the next one reads (:func:`check_archive`, then
+:func:`content_checksum`, then :func:`check_run_state`)."""
 
 from __future__ import annotations
 
@@ -130,13 +119,9 @@ _RUN_STATE = {"run_id": str, "epoch": int, "step": int, "order_state": torch.Ten
 
 def check_run_state(saved, source: str = "the checkpoint") -> None:
     """Raise a one-line ``ValueError`` unless ``saved`` holds every entry a resume reads,
-    each of the type and size ``TrainingRun.state_dict`` writes.
-
-    A resume uses these entries in many places (the net, the generator, the
-    ``History`` dataclass); checking them all first means a damaged checkpoint
-    is refused with its problem named, never with a KeyError or a torch error
-    from deep inside ``fit``.
-    """
+    each of the type and size ``TrainingRun.state_dict`` writes: a damaged or hand-made
+    state is refused with its problem named, never with a KeyError or a torch error from
+    deep inside ``fit``."""
     def fail(problem: str) -> ValueError:
         return ValueError(f"{source} is not a usable checkpoint: {problem}")
 
@@ -196,10 +181,8 @@ def _history_problem(history: dict, epochs: int) -> str | None:
     for name, kind in fields.items():
         if not _FIELD_CHECKS[kind](history[name]):
             return f"history field {name!r} is not a {kind}"
-    for name in ("loss", "online_loss", "lr"):
-        if len(history[name]) != epochs:
-            return f"history {name!r} has {len(history[name])} entries for {epochs} epochs"
-    for name in ("accuracy", "val_loss", "val_accuracy"):
-        if len(history[name]) > epochs:
-            return f"history {name!r} has {len(history[name])} entries for {epochs} epochs"
+    for name in ("loss", "online_loss", "lr", "accuracy", "val_loss", "val_accuracy"):
+        count = len(history[name])
+        if count > epochs or (count < epochs and name in ("loss", "online_loss", "lr")):
+            return f"history {name!r} has {count} entries for {epochs} epochs"
     return None

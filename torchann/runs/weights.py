@@ -76,18 +76,6 @@ def _fail(source: str, problem: str) -> ValueError:
     return ValueError(f"{source} is not a valid torchann weights file: {problem}")
 
 
-def _check_checksum(spec: dict, source: str) -> None:
-    """Version 2 needs a matching checksum; a version 1 file is checked only if it has one."""
-    if "checksum" not in spec and spec["version"] == 1:
-        return
-    try:
-        expected = weights_checksum(spec)
-    except (TypeError, ValueError, RecursionError):  # a dict that is not JSON data
-        raise _fail(source, "its content is not plain JSON data") from None
-    if spec.get("checksum") != expected:
-        raise ValueError(f"corrupt weights file {source}: its content does not match its checksum")
-
-
 def _layer_tensor(values, shape: tuple[int, int], dtype: torch.dtype, where: str,
                   source: str) -> torch.Tensor:
     """One weight matrix or bias from the file, checked for shape and finiteness in ``dtype``.
@@ -119,7 +107,14 @@ def weights_from_dict(spec: dict, *, source: str = "the weights", device=None,
     version = spec.get("version")
     if type(version) is not int or version not in (1, VERSION):
         raise _fail(source, f"unsupported version {reprlib.repr(version)}")
-    _check_checksum(spec, source)
+    if "checksum" in spec or version != 1:  # a version 1 file is checked only if it has one
+        try:
+            expected = weights_checksum(spec)
+        except (TypeError, ValueError, RecursionError):  # a dict that is not JSON data
+            raise _fail(source, "its content is not plain JSON data") from None
+        if spec.get("checksum") != expected:
+            raise ValueError(f"corrupt weights file {source}: "
+                             "its content does not match its checksum")
     try:
         sizes, names, layers = list(spec["sizes"]), list(spec["activations"]), list(spec["layers"])
         dtype = DTYPES[spec.get("dtype", "float64")]

@@ -39,7 +39,7 @@ class Frame:
 
 
 class Snapshots:
-    """Keep a :class:`Frame` of epoch 0 and of every epoch (of about 1,000 spread over long runs)."""
+    """Keep a :class:`Frame` of epoch 0 and of every epoch (of about 1,000 over long runs)."""
 
     def __init__(self, epochs: int):
         self.stride = max(1, -(-epochs // 1000))
@@ -59,7 +59,8 @@ class Snapshots:
             return {}
         columns = zip(*(frame.parameters for frame in self.frames))
         return {"epochs": torch.tensor([frame.epoch for frame in self.frames]),
-                "changes": torch.tensor([frame.change for frame in self.frames], dtype=torch.float64),
+                "changes": torch.tensor([frame.change for frame in self.frames],
+                                        dtype=torch.float64),
                 "parameters": [torch.stack(values).cpu() for values in columns],
                 "outputs": self._outputs.cpu()}
 
@@ -100,40 +101,26 @@ def _history_at(history: History, epoch: int) -> History:
                    lr=history.lr[:epoch])
 
 
-class _Replay:
-    """Draws any frame of a run into one figure, on a copy of the model."""
-
-    def __init__(self, model, inputs, targets, history: History, epochs: int, draw: Draw,
-                 figure: Figure, title: str | None):
-        self.model, self.inputs, self.targets = copy.deepcopy(model), inputs, targets
-        self.history, self.epochs, self.draw, self.figure, self.title = (
-            history, epochs, draw, figure, title)
-        curve = history.loss_curve()
-        self.top = max(curve) if curve else 1.0  # every frame shares the loss axis
-
-    def __call__(self, frame: Frame) -> None:
-        with torch.no_grad():
-            for p, value in zip(self.model.parameters(), frame.parameters):
-                p.copy_(value)
-        past = _history_at(self.history, frame.epoch)
-        loss = past.loss[-1] if past.loss else self.history.initial_loss
-        accuracy = past.accuracy[-1] if past.accuracy else self.history.initial_accuracy
-        lr = past.lr[-1] if past.lr else float("nan")
-        state = EpochEnd(frame.epoch, self.epochs, loss, lr, accuracy, self.model, self.inputs,
-                         self.targets, past)
-        self.figure.clear()
-        self.draw(self.figure, state, loss_ylim=(0.0, self.top * 1.05))
-        if self.title:
-            self.figure.suptitle(self.title)
-
-
 def render_frames(frames: list[Frame], model: torch.nn.Module, inputs: torch.Tensor,
                   targets: torch.Tensor, history: History, epochs: int, draw: Draw, figure: Figure,
                   title: str | None = None) -> Iterator[Frame]:
-    """Draw each frame into ``figure`` in turn, yielding it once drawn (for TensorBoard images)."""
-    replay = _Replay(model, inputs, targets, history, epochs, draw, figure, title)
+    """Draw each frame into ``figure`` in turn, on a copy of ``model``, yielding it once drawn."""
+    model = copy.deepcopy(model)
+    curve = history.loss_curve()
+    top = max(curve) if curve else 1.0  # every frame shares the loss axis
     for frame in frames:
-        replay(frame)
+        with torch.no_grad():
+            for p, value in zip(model.parameters(), frame.parameters):
+                p.copy_(value)
+        past = _history_at(history, frame.epoch)
+        loss = past.loss[-1] if past.loss else history.initial_loss
+        accuracy = past.accuracy[-1] if past.accuracy else history.initial_accuracy
+        lr = past.lr[-1] if past.lr else float("nan")
+        state = EpochEnd(frame.epoch, epochs, loss, lr, accuracy, model, inputs, targets, past)
+        figure.clear()
+        draw(figure, state, loss_ylim=(0.0, top * 1.05))
+        if title:
+            figure.suptitle(title)
         yield frame
 
 
@@ -148,10 +135,8 @@ def save_gif(path: str | Path, frames: list[Frame], model: torch.nn.Module, inpu
     path = Path(path)
     figure = Figure(figsize=figsize, dpi=dpi)
     canvas = FigureCanvasAgg(figure)
-    replay = _Replay(model, inputs, targets, history, epochs, draw, figure, title)
     images = []
-    for frame in frames:
-        replay(frame)
+    for _ in render_frames(frames, model, inputs, targets, history, epochs, draw, figure, title):
         canvas.draw()
         images.append(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(),
                                        "raw", "RGBA", 0, 1).convert("RGB"))

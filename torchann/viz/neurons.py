@@ -80,9 +80,8 @@ def _draw_plane(figure: Figure, hidden, output, state: EpochEnd, extent=(-0.2, 1
                                  ticks=[low, (low + high) / 2, high])
     hidden_bar.set_label("hidden unit output $a_j$ (white line: $z_j = 0$)", fontsize=8)
     ax = axes[n]
-    filled = ax.contourf(X, Y, out.reshape(shape).cpu().double().numpy(),
-                         levels=np.linspace(0, 1, 21), cmap="spring_r", extend="both")
     o = out.reshape(shape).cpu().double().numpy()
+    filled = ax.contourf(X, Y, o, levels=np.linspace(0, 1, 21), cmap="spring_r", extend="both")
     if o.min() < 0.5 < o.max():
         ax.contour(X, Y, o, levels=[0.5], colors="k", linewidths=1.5)
     ax.scatter(points[~labels, 0], points[~labels, 1], s=8, c="black", label="class 0")
@@ -121,8 +120,9 @@ def _draw_line(figure: Figure, hidden, output, state: EpochEnd, steps=200):
                state.targets.detach()[:, 0].cpu().double().numpy(), s=10, facecolors="none",
                edgecolors="0.6", label="targets")
     for j in range(hidden.n_out):
+        w = float(output.weight[j, 0])
         ax.plot(xs, parts[:, j].cpu().double().numpy(), linestyle="--", linewidth=1.6,
-                color=f"C{j}", label=f"$w_{j + 1} a_{j + 1}(x)$, w = {float(output.weight[j, 0]):+.2f}")
+                color=f"C{j}", label=f"$w_{j + 1} a_{j + 1}(x)$, w = {w:+.2f}")
     ax.axhline(bias, color="0.4", linestyle=":", linewidth=1.4, label=f"bias b = {bias:+.2f}")
     label = "sum = network output" if output.activation == "identity" else \
         f"network output = {output.activation}(sum)"

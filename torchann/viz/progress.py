@@ -1,9 +1,6 @@
-"""Small ``fit`` callbacks that are not TensorBoard: progress lines, figure snapshots."""
+"""Progress lines printed during ``fit``."""
 
 from __future__ import annotations
-
-import sys
-from typing import Callable, TextIO
 
 from torchann.train import EpochEnd
 
@@ -25,19 +22,15 @@ def every_k_epochs(epochs: int, lines: int = 10) -> int:
 
 
 class ProgressPrinter:
-    """Print :func:`format_progress` before training, at epoch 1, every ``every`` epochs
-    and at the last epoch."""
+    """Print :func:`format_progress` before training (``on_start``), at epoch 1, every
+    ``every`` epochs and at the last epoch."""
 
-    def __init__(self, every: int, stream: TextIO | None = None,
-                 formatter: Callable[[EpochEnd], str] = format_progress):
+    def __init__(self, every: int):
         self.every = max(1, int(every))
-        self.stream = stream
-        self.formatter = formatter
 
     def __call__(self, state: EpochEnd) -> None:
         if state.epoch % self.every == 0 or state.epoch == state.epochs or state.epoch == 1:
             self.on_start(state)
 
     def on_start(self, state: EpochEnd) -> None:
-        """Epoch 0: the untrained net's line."""
-        print(self.formatter(state), file=self.stream or sys.stdout, flush=True)
+        print(format_progress(state), flush=True)
