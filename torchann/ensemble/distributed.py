@@ -22,10 +22,9 @@ def init_from_environment(device: torch.device) -> bool:
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
         return False
     if not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
         if device.type == "cuda":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group(backend)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return True
 
 
@@ -44,7 +43,7 @@ def shard(count: int, rank: int, size: int) -> range:
 
 def gather_members(tensor: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Concatenate every rank's share of a per-member tensor along ``dim``, in rank order."""
-    rank, size = rank_and_size()
+    size = rank_and_size()[1]
     if size == 1:
         return tensor
     parts = [None] * size

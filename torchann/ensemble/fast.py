@@ -113,14 +113,14 @@ class CompiledOnline:
         # strides, and other strides would make torch compile it again mid-training.
         self.inputs, self.targets = inputs.contiguous(), targets.contiguous()
         self.per_member = per_member  # each member its own order: (n, ·, K) rows
-        observations = len(inputs)
-        self.chunk = max(s for s in range(1, MAX_STEPS_PER_CALL + 1) if observations % s == 0)
+        self.chunk = max(s for s in range(1, MAX_STEPS_PER_CALL + 1) if len(inputs) % s == 0)
         steps = partial(_online_steps, tuple(l.activation for l in self.layers),
                         tuple((l.n_in, l.n_out) for l in self.layers))
         self._steps = torch.compile(steps, fullgraph=True, dynamic=False)
-        self.params = torch.empty(0)
-        self.pull()
-        self.start = self.params
+        # Each layer's (K, n_in, n_out) weights as rows W[i][j] of (K,), then its biases b[j].
+        self.params = self.start = torch.cat([row for l in self.layers for row in (
+            l.weight.detach().permute(1, 2, 0).reshape(-1, l.weight.shape[0]),
+            l.bias.detach()[:, 0, :].t())])
 
     @staticmethod
     def unsupported(ensemble, batch_size: int) -> str | None:
@@ -136,26 +136,12 @@ class CompiledOnline:
         return None
 
     @torch.no_grad()
-    def pull(self) -> None:
-        """Lay the ensemble's (K, n_in, n_out) weights and biases out as rows of (K,)."""
-        rows = []
-        for layer in self.layers:
-            K = layer.weight.shape[0]
-            rows += [layer.weight.detach().permute(1, 2, 0).reshape(-1, K),   # W[i][j]
-                     layer.bias.detach()[:, 0, :].t()]                        # b[j]
-        self.params = torch.cat(rows).contiguous()
-
-    @torch.no_grad()
     def push(self) -> None:
         """Copy the rows back into the ensemble's parameters."""
-        offset = 0
-        for layer in self.layers:
-            count, K = layer.n_in * layer.n_out, layer.weight.shape[0]
-            layer.weight.copy_(self.params[offset:offset + count]
-                               .view(layer.n_in, layer.n_out, K).permute(2, 0, 1))
-            layer.bias.copy_(self.params[offset + count:offset + count + layer.n_out]
-                             .t().unsqueeze(1))
-            offset += count + layer.n_out
+        rows = self.params.split([n for l in self.layers for n in (l.n_in * l.n_out, l.n_out)])
+        for layer, w, b in zip(self.layers, rows[::2], rows[1::2]):
+            layer.weight.copy_(w.view(layer.n_in, layer.n_out, -1).permute(2, 0, 1))
+            layer.bias.copy_(b.t().unsqueeze(1))
 
     def _layout(self, order: torch.Tensor | None):
         """The epoch's rows as :func:`_online_steps` takes them, in ``order`` (``None``: as
@@ -190,9 +176,7 @@ class CompiledOnline:
 
     def epoch(self, order: torch.Tensor | None, rate: torch.Tensor,
               scalar_rate: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every observation once, in ``order``, then into the ensemble; returns each
-        member's sum of its step losses and whether its parameters are all finite, both
-        (K,). (The rates are always a (K,) tensor here: ``scalar_rate`` is not used.)"""
+        """As ``BatchedSteps.epoch`` (``train.py``); ``scalar_rate`` is not used."""
         xs, ts = self._layout(order)
         self.start, total = self.params, 0  # the compiled steps never change their input
         for begin in range(0, xs.shape[0], self.chunk):

@@ -25,7 +25,7 @@ __all__ = ["EnsembleDense", "Ensemble"]
 
 
 class EnsembleDense(nn.Module):
-    """One layer of K members: z = a_in @ weight + bias with weight (K, n_in, n_out), bias (K, 1, n_out)."""
+    """K members' layer: z = a_in @ weight + bias; weight (K, n_in, n_out), bias (K, 1, n_out)."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor, activation: str, builtin: bool):
         super().__init__()
@@ -64,13 +64,12 @@ class Ensemble(LayerStack):
             raise ValueError("seeds must be a non-empty list of integer seeds, one per member")
         dtype = template.layers[0].weight.dtype
         device = resolve_device(str(device)) if device is not None else None
-        shapes = [(layer.n_in, layer.n_out) for layer in template.layers]
         # Draw each member exactly as MLP(..., seed=s) does: per layer, weight then bias.
-        drawn = [[] for _ in shapes]
+        drawn = [[] for _ in template.layers]
         for seed in seeds:
             generator = torch.Generator().manual_seed(seed)
-            for l, (n_in, n_out) in enumerate(shapes):
-                drawn[l].append(initial_weights(n_in, n_out, "uniform", generator))
+            for pairs, layer in zip(drawn, template.layers):
+                pairs.append(initial_weights(layer.n_in, layer.n_out, "uniform", generator))
         self.layers = nn.ModuleList(
             EnsembleDense(torch.stack([w for w, _ in pairs]).to(device=device, dtype=dtype),
                           torch.stack([b for _, b in pairs]).to(device=device, dtype=dtype),

@@ -67,9 +67,7 @@ class MembersLastOnline:
         return all(l.activation != "softmax" for l in ensemble.layers)
 
     def epoch(self, order, rates: torch.Tensor, scalar_rate: float | None):
-        """Every observation once, in ``order`` (``None``: as given; (n,) shared; (K, n) one
-        per member), then into the ensemble; returns each member's sum of its step losses
-        ½ Σ (a − t)² and whether its parameters are all finite, both (K,)."""
+        """As ``BatchedSteps.epoch`` (``train.py``): a step's loss is ½ Σ (a − t)²."""
         for kept, p in zip(self.start, self.weights + self.biases):
             kept.copy_(p)
         if order is None and self.fixed is None:  # the same rows every epoch: cut them once
@@ -78,7 +76,7 @@ class MembersLastOnline:
                    else members_last_rows(self.inputs[order], self.targets[order]))
         rate = scalar_rate if scalar_rate is not None else rates
         for (x, t), error in zip(batches, self.error_rows):
-            self.step(x, t, rate, error)                                # error: (n_out, K)
+            self.step(x, t, rate, error)
         self.push()
         finite = torch.stack([torch.isfinite(p).flatten(0, -2).all(dim=0)
                               for p in self.weights + self.biases]).all(dim=0)
@@ -99,13 +97,10 @@ class MembersLastOnline:
             layer.weight.copy_(w.permute(2, 0, 1))
             layer.bias.copy_(b.t().unsqueeze(1))
 
-    def step(self, x: torch.Tensor, t: torch.Tensor, rate, error: torch.Tensor) -> torch.Tensor:
-        """One online update of every member; writes the output error a_L − t into ``error``.
-
-        ``x``: (n_in, 1, 1) for an observation shared by all members, or
-        (n_in, 1, K) for one per member; ``t``: (n_out, 1) or (n_out, K).
-        ``rate``: one learning rate (float) or one per member, (K,).
-        ``error``: an (n_out, K) buffer (:meth:`epoch` keeps one per step, for the epoch's loss).
+    def step(self, x: torch.Tensor, t: torch.Tensor, rate, error: torch.Tensor) -> None:
+        """One online update of every member; writes the output error a_L − t into ``error``,
+        an (n_out, K) buffer. ``x``, ``t`` as :func:`members_last_rows` gives them; ``rate``:
+        one learning rate (float) or one per member, (K,).
 
         The members-last copies are plain tensors (no autograd history), so no
         ``torch.no_grad()`` is needed here -- its cost per call would show.
@@ -131,4 +126,3 @@ class MembersLastOnline:
             self.biases[l].add_(step, alpha=value)
             if l > 0:
                 delta = through_activation(self.names[l - 1], incoming, outputs[l - 1])
-        return error

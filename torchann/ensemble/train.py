@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Sequence
 
 import torch
@@ -41,15 +42,7 @@ from torchann.training.metrics import class_coding, hits
 
 __all__ = ["EnsembleHistory", "EnsembleEpochEnd", "BatchedSteps", "fit_ensemble", "per_member"]
 
-ORDERS = (False, "shared", "member")
 ENGINES = ("autograd", "explicit", "compiled")
-
-
-def _fall_back(problem: str) -> None:
-    """engine="compiled" without a working compiler: say so in one line; the explicit
-    engine's members-last kernel trains instead."""
-    warnings.warn(f"engine 'compiled' is unavailable: {problem}; using engine 'explicit'",
-                  RuntimeWarning, stacklevel=3)
 
 
 @dataclass
@@ -78,14 +71,6 @@ class EnsembleHistory:
     compile_seconds: float = 0.0              # engine="compiled": building its code
     engine: str = ""                          # the engine that trained (after any fallback)
     last_accuracy: torch.Tensor | None = None  # (K,) untracked: the last epoch's only
-
-    @classmethod
-    def empty(cls, epochs: int, members: int, every_accuracy: bool,
-              dtype: torch.dtype = torch.float64) -> "EnsembleHistory":
-        def table():
-            return torch.full((epochs, members), float("nan"), dtype=dtype)
-        return cls(table(), table(), table() if every_accuracy else None,
-                   torch.zeros(members, dtype=torch.long))
 
     def stacked(self, name: str) -> torch.Tensor:
         """The filled rows of ``online_loss``, ``lr`` or ``accuracy``: (epochs so far, K)."""
@@ -153,8 +138,9 @@ class BatchedSteps:
                                   device=inputs.device)  # reused every epoch
 
     def epoch(self, order, rates: torch.Tensor, scalar_rate: float | None):
-        """One pass over the data in ``order``; returns each member's Σ_s B_s E_s and whether
-        its parameters are all finite, both (K,)."""
+        """One pass over the data in ``order`` (``None``: as given; (n,) shared; (K, n) one
+        per member) at ``rates`` (or ``scalar_rate``, every member's, when not ``None``);
+        returns each member's Σ_s B_s E_s and whether its parameters are all finite, (K,)."""
         for p, old in zip(self.params, self.start):
             old.copy_(p.detach())
         if order is None and self.fixed is None:  # the same batches every epoch: cut them once
@@ -214,7 +200,7 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
     lr0 = per_member("lr", lr, K, check_learning_rate)
     anneal = per_member("anneal", anneal, K, check_anneal)
     epochs = check_int("epochs", epochs)
-    if shuffle not in ORDERS:
+    if shuffle not in (False, "shared", "member"):
         raise ValueError(f"shuffle must be one of False, 'shared', 'member'; got {shuffle!r}")
     check_seed(seed)
     callbacks = checked_callbacks(callbacks)
@@ -241,8 +227,9 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
                 compile_seconds = kernel.compile(lr0.to(device=device, dtype=dtype))
             except Exception as error:  # a compiler that fails is a missing compiler
                 problem, kernel = f"torch.compile failed ({first_line(error, 120)})", None
-        if problem:
-            _fall_back(problem)
+        if problem:  # the explicit engine's members-last kernel trains instead
+            warnings.warn(f"engine 'compiled' is unavailable: {problem}; using engine "
+                          "'explicit'", RuntimeWarning, stacklevel=2)
     if kernel is None and engine != "autograd" and batch_size == 1 \
             and MembersLastOnline.supports(ensemble):  # the explicit engine's online kernel
         kernel = MembersLastOnline(ensemble, inputs, targets)
@@ -252,9 +239,10 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
 
     shared_rate = bool((lr0 == lr0[0]).all() and (anneal == anneal[0]).all())
     frozen = torch.zeros(K, dtype=torch.bool)
-    history = EnsembleHistory.empty(epochs, K, every_accuracy, dtype)
-    history.engine = kernel.engine
-    history.compile_seconds = compile_seconds
+    table = partial(torch.full, (epochs, K), float("nan"), dtype=dtype)
+    history = EnsembleHistory(table(), table(), table() if every_accuracy else None,
+                              torch.zeros(K, dtype=torch.long), engine=kernel.engine,
+                              compile_seconds=compile_seconds)
     generators = ([torch.Generator().manual_seed(seed)] if shuffle == "shared" else
                   [torch.Generator().manual_seed(s) for s in ensemble.seeds] if shuffle else [])
     start = time.perf_counter()
@@ -278,21 +266,19 @@ def fit_ensemble(ensemble: Ensemble, inputs, targets, *, lr, epochs: int,
         if last or every_accuracy:
             with torch.no_grad():
                 out = ensemble(inputs)                                    # (K, n, n_out)
-        if coding is not None and (track_accuracy or last):
-            epoch_accuracy = hits(out, targets, coding).double().mean(dim=1).cpu()
-            if history.accuracy is not None:
-                history.accuracy[epoch] = epoch_accuracy
-            else:
-                history.last_accuracy = epoch_accuracy.to(history.online_loss.dtype)
+            if coding is not None:
+                epoch_accuracy = hits(out, targets, coding).double().mean(dim=1).cpu()
+                if every_accuracy:
+                    history.accuracy[epoch] = epoch_accuracy
+                else:
+                    history.last_accuracy = epoch_accuracy.to(dtype)
+            if last:
+                history.final_loss = squared_error_per_member(out, targets).double().cpu()
         history.online_loss[epoch] = epoch_loss.double()
-        if last:
-            history.final_loss = squared_error_per_member(out, targets).double().cpu()
         history.lr[epoch] = rates
         history.epochs = epoch + 1
         history.seconds = time.perf_counter() - start
-        if callbacks:
-            state = EnsembleEpochEnd(epoch + 1, epochs, epoch_loss, epoch_accuracy, ensemble,
-                                     history)
-            for callback in callbacks:
-                callback(state)
+        state = EnsembleEpochEnd(epoch + 1, epochs, epoch_loss, epoch_accuracy, ensemble, history)
+        for callback in callbacks:
+            callback(state)
     return history

@@ -90,7 +90,8 @@ class TrainingRun:
         if not self.params:
             raise ValueError("every parameter of the model is frozen (requires_grad=False): "
                              "there is nothing to train")
-        check_memory(HISTORY_BYTES_PER_EPOCH * self.epochs, f"the history of {self.epochs:,} epochs")
+        check_memory(HISTORY_BYTES_PER_EPOCH * self.epochs,
+                     f"the history of {self.epochs:,} epochs")
         check_loss_fits_output(loss, model)
         check_targets_fit_loss(loss, self.targets)
         self.error_of = get_loss(loss)
@@ -114,19 +115,17 @@ class TrainingRun:
     def start(self) -> None:
         """Before the first step: callbacks check what they need (a writable checkpoint path),
         and a new run measures its untrained net, which ``on_start`` callbacks see as epoch 0."""
-        self._call("on_fit_start")
-        for key, cb in self._keyed_callbacks():  # a resumed run's callbacks go on from there
-            if self._callback_states is not None and hasattr(cb, "load_state_dict"):
-                cb.load_state_dict(self._callback_states.get(key))
-        if self._callback_states is None:
-            history = self.history
-            history.initial_loss, history.initial_accuracy = self.measure()
-            state = EpochEnd(0, self.epochs, history.initial_loss, self.lr,
-                             history.initial_accuracy, self.model, self.inputs, self.targets,
-                             history, run=self)
-            for cb in self.callbacks:
-                if hasattr(cb, "on_start"):
-                    cb.on_start(state)
+        self._call("on_fit_start", self)
+        if self._callback_states is not None:  # a resumed run's callbacks go on from there
+            for key, cb in self._keyed_callbacks():
+                if hasattr(cb, "load_state_dict"):
+                    cb.load_state_dict(self._callback_states.get(key))
+            return
+        history = self.history
+        history.initial_loss, history.initial_accuracy = self.measure()
+        self._call("on_start", EpochEnd(0, self.epochs, history.initial_loss, self.lr,
+                                        history.initial_accuracy, self.model, self.inputs,
+                                        self.targets, history, run=self))
 
     def batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Start the current epoch: draw its order, return the batches still to do in it."""
@@ -151,7 +150,7 @@ class TrainingRun:
             self._roll_back(math.nan, lr)  # never checkpoint a state that has already diverged
         self.history.steps += self.step - self._resume_step
         self.history.seconds = time.perf_counter() - self._clock
-        self._call("on_interrupt")
+        self._call("on_interrupt", self)
         raise TrainingInterrupted(self.epoch + 1, self.step, len(self.batch_sizes), signum)
 
     def measure(self) -> tuple[float, float | None]:
@@ -164,7 +163,8 @@ class TrainingRun:
 
     def end_epoch(self, lr: float) -> EpochEnd:
         """Record the finished epoch (or roll it back if it diverged) and run the callbacks."""
-        online = float((torch.stack(self.losses) * self.batch_sizes).sum() / self.n)  # per-observation mean
+        # the steps' batch means weighted by their sizes: the mean per observation
+        online = float((torch.stack(self.losses) * self.batch_sizes).sum() / self.n)
         if not (math.isfinite(online) and self._params_finite()):
             self._roll_back(online, lr)
         loss, acc = self.measure()
@@ -198,7 +198,7 @@ class TrainingRun:
                 p.copy_(old)
         self.losses = self._resume_losses
         self.history.seconds = time.perf_counter() - self._clock
-        self._call("on_diverge")
+        self._call("on_diverge", self)
         where = (f"before epoch {self.epoch + 1}" if self._resume_step == 0 else
                  f"at step {self._resume_step} of epoch {self.epoch + 1}, where this run resumed")
         raise TrainingDiverged(f"training diverged at epoch {self.epoch + 1}: {what} with learning "
@@ -214,10 +214,10 @@ class TrainingRun:
             seen[name] = seen.get(name, 0) + 1
             yield (name if seen[name] == 1 else f"{name}#{seen[name]}"), cb
 
-    def _call(self, hook: str) -> None:
+    def _call(self, hook: str, argument) -> None:
         for cb in self.callbacks:
             if hasattr(cb, hook):
-                getattr(cb, hook)(self)
+                getattr(cb, hook)(argument)
 
     # --- checkpoints: everything above, as plain data -----------------------------------
 
@@ -234,7 +234,8 @@ class TrainingRun:
             "partial_losses": (torch.stack(self.losses).detach().cpu() if self.losses
                                else torch.zeros(0, dtype=torch.float64)),
             "state_dict": {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()},
-            "history": self.history.to_dict(), "fit_args": self.settings, "data": self.fingerprint(),
+            "history": self.history.to_dict(), "fit_args": self.settings,
+            "data": self.fingerprint(),
             "callbacks": {key: cb.state_dict() for key, cb in self._keyed_callbacks()
                           if hasattr(cb, "state_dict")},
         }
