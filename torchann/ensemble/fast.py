@@ -117,10 +117,11 @@ class CompiledOnline:
         steps = partial(_online_steps, tuple(l.activation for l in self.layers),
                         tuple((l.n_in, l.n_out) for l in self.layers))
         self._steps = torch.compile(steps, fullgraph=True, dynamic=False)
-        # Each layer's (K, n_in, n_out) weights as rows W[i][j] of (K,), then its biases b[j].
-        self.params = self.start = torch.cat([row for l in self.layers for row in (
-            l.weight.detach().permute(1, 2, 0).reshape(-1, l.weight.shape[0]),
-            l.bias.detach()[:, 0, :].t())])
+        rows = []  # each layer's (K, n_in, n_out) weights as rows W[i][j] of (K,), then b[j]
+        for layer in self.layers:
+            rows += [layer.weight.detach().permute(1, 2, 0).reshape(-1, layer.weight.shape[0]),
+                     layer.bias.detach()[:, 0, :].t()]
+        self.params = self.start = torch.cat(rows)
 
     @staticmethod
     def unsupported(ensemble, batch_size: int) -> str | None:
@@ -138,7 +139,8 @@ class CompiledOnline:
     @torch.no_grad()
     def push(self) -> None:
         """Copy the rows back into the ensemble's parameters."""
-        rows = self.params.split([n for l in self.layers for n in (l.n_in * l.n_out, l.n_out)])
+        sizes = [n for layer in self.layers for n in (layer.n_in * layer.n_out, layer.n_out)]
+        rows = self.params.split(sizes)
         for layer, w, b in zip(self.layers, rows[::2], rows[1::2]):
             layer.weight.copy_(w.view(layer.n_in, layer.n_out, -1).permute(2, 0, 1))
             layer.bias.copy_(b.t().unsqueeze(1))

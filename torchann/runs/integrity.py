@@ -181,8 +181,10 @@ def _history_problem(history: dict, epochs: int) -> str | None:
     for name, kind in fields.items():
         if not _FIELD_CHECKS[kind](history[name]):
             return f"history field {name!r} is not a {kind}"
-    for name in ("loss", "online_loss", "lr", "accuracy", "val_loss", "val_accuracy"):
-        count = len(history[name])
-        if count > epochs or (count < epochs and name in ("loss", "online_loss", "lr")):
-            return f"history {name!r} has {count} entries for {epochs} epochs"
+    for name in ("loss", "online_loss", "lr"):  # one entry every epoch
+        if len(history[name]) != epochs:
+            return f"history {name!r} has {len(history[name])} entries for {epochs} epochs"
+    for name in ("accuracy", "val_loss", "val_accuracy"):  # at most one
+        if len(history[name]) > epochs:
+            return f"history {name!r} has {len(history[name])} entries for {epochs} epochs"
     return None
