@@ -376,13 +376,17 @@ def test_staging_folders_of_killed_processes_are_removed_by_the_next_one(tmp_pat
     orphan = tmp_path / f"{STAGING_PREFIX}{gone.pid}-abc123"
     running = tmp_path / f"{STAGING_PREFIX}{os.getppid()}-def456"
     unrelated = tmp_path / "torchann-events-notes"
-    for folder in (orphan, running, unrelated):
+    kept = tmp_path / "a folder of yours"
+    for folder in (orphan, running, unrelated, kept):
         folder.mkdir()
         (folder / "events.out.tfevents.1").write_bytes(b"x")
+    link = tmp_path / f"{STAGING_PREFIX}{gone.pid}-link"  # named like an orphan, not one
+    link.symlink_to(kept, target_is_directory=True)
     with TensorBoardLogger.staged() as logger:
         assert logger.log_dir.name.startswith(f"{STAGING_PREFIX}{os.getpid()}-")
     assert not orphan.exists()
-    assert running.exists() and unrelated.exists()
+    assert running.exists() and unrelated.exists() and link.is_symlink()
+    assert (kept / "events.out.tfevents.1").exists()
 
 
 @pytest.mark.slow

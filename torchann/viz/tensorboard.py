@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -37,19 +39,23 @@ STAGING_PREFIX = "torchann-events-"  # + the process id + a random suffix
 
 
 def _remove_orphaned_staging() -> None:
-    """Remove this user's staging folders whose process no longer exists."""
+    """Remove this user's staging folders whose process no longer exists. Best effort: a
+    folder another process removes meanwhile, or one that cannot be read, is left alone."""
     if os.name != "posix":  # where signal 0 asks, rather than sends a Ctrl-C
         return
-    for folder in Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*-*"):
-        pid = folder.name.removeprefix(STAGING_PREFIX).split("-")[0]
-        if not pid.isdigit() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
-            continue
-        try:
-            os.kill(int(pid), 0)  # signal 0 only asks whether the process exists
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (PermissionError, OverflowError):  # another user's process, or not a pid
-            continue
+    with suppress(OSError):  # an unreadable temp folder: nothing to clean
+        for folder in Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*-*"):
+            pid = folder.name.removeprefix(STAGING_PREFIX).split("-")[0]
+            try:
+                info = folder.lstat()  # a symbolic link is not a folder we made
+                if not (pid.isdigit() and stat.S_ISDIR(info.st_mode)
+                        and info.st_uid == os.getuid()):
+                    continue
+                os.kill(int(pid), 0)  # signal 0 only asks whether the process exists
+            except ProcessLookupError:
+                shutil.rmtree(folder, ignore_errors=True)
+            except (OSError, OverflowError):  # gone meanwhile, another user's process, no pid
+                continue
 
 
 def figure_to_array(figure: Figure, dpi: float | None = None) -> np.ndarray:
