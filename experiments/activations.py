@@ -21,6 +21,7 @@ from experiments.flags import make_run_dir, output_parser
 from experiments.recorder import record_figure
 from torchann.functional import ACTIVATION_NAMES, ACTIVATIONS, canonical_name, get_activation
 
+
 def build_parser():
     parser = output_parser("python -m experiments.activations", __doc__.splitlines()[0])
     parser.add_argument("--names", nargs="+", default=list(ACTIVATION_NAMES),

@@ -33,6 +33,7 @@ from torchann.functional import sigmoid
 
 X, T = 1.0, 1.0
 
+
 def error_one_weight(w: torch.Tensor) -> torch.Tensor:
     """E(w) for a = σ(w·x), elementwise over any shape of w."""
     return 0.5 * (sigmoid(w * X) - T) ** 2

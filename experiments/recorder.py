@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -200,8 +199,7 @@ class Recorder:
             raise SystemExit(2) from None
         finally:
             if staged is not None:  # not published if the run stopped: drop what it staged
-                staged.close()
-                shutil.rmtree(staged.log_dir, ignore_errors=True)
+                staged.discard()
         self._report(summary)
         return summary
 

@@ -362,39 +362,47 @@ def test_a_damaged_validation_record_is_one_line(tmp_path, damage):
 
 # --- crash consistency --------------------------------------------------------------------
 
-@pytest.mark.skipif(os.name != "posix", reason="finds dead processes with POSIX signal 0")
+@pytest.mark.skipif(os.name != "posix", reason="advisory locks are POSIX")
 def test_staging_folders_of_killed_processes_are_removed_by_the_next_one(tmp_path, monkeypatch):
     """A process SIGKILLed while it writes a run's outputs leaves its staged TensorBoard
-    folder in the temp directory; the next process that stages removes it, and keeps
-    the folders of processes that are still running."""
+    folder in the temp directory, unlocked; the next process that stages removes it, and
+    keeps every folder a live logger holds, and anything it did not make."""
     import tempfile
 
+    from torchann.runs.folders import lock_run_dir
     from torchann.viz.tensorboard import STAGING_PREFIX, TensorBoardLogger
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
-    orphan = tmp_path / f"{STAGING_PREFIX}{gone.pid}-abc123"
-    running = tmp_path / f"{STAGING_PREFIX}{os.getppid()}-def456"
-    unrelated = tmp_path / "torchann-events-notes"
-    kept = tmp_path / "a folder of yours"
-    for folder in (orphan, running, unrelated, kept):
+    orphan, live = (tmp_path / f"{STAGING_PREFIX}{name}" for name in ("killed", "live"))
+    not_staging = tmp_path / f"{STAGING_PREFIX}notes"      # no lock file: not made by us
+    yours = tmp_path / "a folder of yours"
+    for folder in (orphan, live, not_staging, yours):
         folder.mkdir()
         (folder / "events.out.tfevents.1").write_bytes(b"x")
-    link = tmp_path / f"{STAGING_PREFIX}{gone.pid}-link"  # named like an orphan, not one
-    link.symlink_to(kept, target_is_directory=True)
+    lock_run_dir(orphan).close()                          # locked by a process now gone
+    held = lock_run_dir(live)                             # a logger still writing
+    link = tmp_path / f"{STAGING_PREFIX}link"
+    link.symlink_to(yours, target_is_directory=True)
+    (yours / ".lock").touch()                             # so the link looks like staging
     with TensorBoardLogger.staged() as logger:
-        assert logger.log_dir.name.startswith(f"{STAGING_PREFIX}{os.getpid()}-")
-    assert not orphan.exists()
-    assert running.exists() and unrelated.exists() and link.is_symlink()
-    assert (kept / "events.out.tfevents.1").exists()
+        assert logger.log_dir.name.startswith(STAGING_PREFIX)
+        assert not orphan.exists()
+        assert live.exists() and not_staging.exists() and link.is_symlink()
+        assert (yours / "events.out.tfevents.1").exists()
+        TensorBoardLogger.staged().discard()              # another process staging now
+        assert logger.log_dir.exists()                     # keeps ours: we hold its lock
+    held.close()
+    TensorBoardLogger.staged().discard()
+    assert not live.exists()                              # its lock is free: an orphan now
 
 
 @pytest.mark.slow
 def test_runs_killed_at_random_moments_resume_bit_exact(tmp_path):
     """SIGKILL (no chance to clean up) at 20 random moments, half while training and half
     while writing the outputs; each resumed run must equal an uninterrupted one, every
-    TensorBoard event included (each once)."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    TensorBoard event included (each once), and no staging folder left behind."""
+    temp = tmp_path / "temp"  # the system temp folder of every run below
+    temp.mkdir()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TMPDIR=str(temp))
     command = [sys.executable, "-m", "experiments.xor", "--epochs", "100", "--checkpoint-every",
                "1", "--images", "2", "--logdir", str(tmp_path)]
     quietly = dict(cwd=ROOT, env=env, check=True, capture_output=True)  # not --quiet: it is kept
@@ -435,4 +443,5 @@ def test_runs_killed_at_random_moments_resume_bit_exact(tmp_path):
         assert outputs(run) == outputs(straight), kill
         assert loss_points(run) == loss_points(straight), kill
         assert event_steps(run) == event_steps(straight), kill
+        assert not list(temp.glob("torchann-events-*")), kill  # the resume removed the orphan
     print("kills landed:", landed)

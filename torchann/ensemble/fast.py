@@ -139,7 +139,9 @@ class CompiledOnline:
     @torch.no_grad()
     def push(self) -> None:
         """Copy the rows back into the ensemble's parameters."""
-        sizes = [n for layer in self.layers for n in (layer.n_in * layer.n_out, layer.n_out)]
+        sizes = []  # the rows of each layer's weights, then of its biases
+        for layer in self.layers:
+            sizes += [layer.n_in * layer.n_out, layer.n_out]
         rows = self.params.split(sizes)
         for layer, w, b in zip(self.layers, rows[::2], rows[1::2]):
             layer.weight.copy_(w.view(layer.n_in, layer.n_out, -1).permute(2, 0, 1))

@@ -76,7 +76,7 @@ class MembersLastOnline:
                    else members_last_rows(self.inputs[order], self.targets[order]))
         rate = scalar_rate if scalar_rate is not None else rates
         for (x, t), error in zip(batches, self.error_rows):
-            self.step(x, t, rate, error)
+            self.step(x, t, rate, error)                                # error: (n_out, K)
         self.push()
         finite = torch.stack([torch.isfinite(p).flatten(0, -2).all(dim=0)
                               for p in self.weights + self.biases]).all(dim=0)
@@ -98,9 +98,11 @@ class MembersLastOnline:
             layer.bias.copy_(b.t().unsqueeze(1))
 
     def step(self, x: torch.Tensor, t: torch.Tensor, rate, error: torch.Tensor) -> None:
-        """One online update of every member; writes the output error a_L − t into ``error``,
-        an (n_out, K) buffer. ``x``, ``t`` as :func:`members_last_rows` gives them; ``rate``:
-        one learning rate (float) or one per member, (K,).
+        """One online update of every member; writes the output error a_L − t into ``error``.
+
+        ``x``: (n_in, 1, 1) for an observation shared by all members, or (n_in, 1, K) for
+        one per member; ``t``: (n_out, 1) or (n_out, K); ``rate``: one learning rate
+        (float) or one per member, (K,); ``error``: an (n_out, K) buffer.
 
         The members-last copies are plain tensors (no autograd history), so no
         ``torch.no_grad()`` is needed here -- its cost per call would show.

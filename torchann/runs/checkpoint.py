@@ -14,10 +14,10 @@ Files are written atomically (a temporary file in the same folder, then a
 rename) and read with ``torch.load(weights_only=True)``, which only rebuilds
 tensors and plain containers: a file carrying pickled code is refused. Each
 run has a ``run_id``; a checkpoint file is only ever replaced by the run that
-wrote it, never silently by an unrelated one. A ``checksum`` (SHA-256 over the
-whole content) makes a file damaged on disk or in transfer a "corrupt checkpoint"
-instead of a resume of a run that is no longer the one saved
-(``torchann/runs/integrity.py`` holds the checks a file passes first).
+wrote it, never silently by an unrelated one. A file damaged on disk or in
+transfer fails its ``checksum`` (SHA-256 over the whole content) and is refused
+as a corrupt checkpoint; ``torchann/runs/integrity.py`` holds that check and the
+others a file passes before a resume trusts it.
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def _history_problem(history: dict, epochs: int) -> str | None:
     for name in ("loss", "online_loss", "lr"):  # one entry every epoch
         if len(history[name]) != epochs:
             return f"history {name!r} has {len(history[name])} entries for {epochs} epochs"
-    for name in ("accuracy", "val_loss", "val_accuracy"):  # at most one
+    for name in ("accuracy", "val_loss", "val_accuracy"):  # at most one per epoch
         if len(history[name]) > epochs:
             return f"history {name!r} has {len(history[name])} entries for {epochs} epochs"
     return None

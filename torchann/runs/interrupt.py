@@ -2,8 +2,10 @@
 
 Schedulers, ``timeout`` and ``docker stop`` send SIGTERM, and a closed terminal
 sends SIGHUP. While ``fit`` runs, each of them is treated like Ctrl-C. The
-first one only raises a flag and records which signal it was. The loop checks
-the flag after each update, so parameters are never left half-updated, and
+first one only raises a flag and records which signal it was (where no loop
+checks a flag, as while a run's outputs are written, ``raise_at_once`` raises
+:class:`Stopped` instead). The loop checks the flag after each update, so
+parameters are never left half-updated, and
 the caller can exit with 128 + the signal's number, as the shell would report
 it. A second signal of any of the three stops at once: Ctrl-C raises
 KeyboardInterrupt as usual, while SIGTERM and SIGHUP get their earlier handler

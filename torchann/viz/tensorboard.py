@@ -31,32 +31,10 @@ from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams as hparams_summary
 
 from torchann.losses import get_loss
+from torchann.runs.folders import LOCK_NAME, lock_run_dir
 from torchann.training.history import EpochEnd
 
 __all__ = ["TensorBoardLogger", "figure_to_array"]
-
-STAGING_PREFIX = "torchann-events-"  # + the process id + a random suffix
-
-
-def _remove_orphaned_staging() -> None:
-    """Remove this user's staging folders whose process no longer exists. Best effort: a
-    folder another process removes meanwhile, or one that cannot be read, is left alone."""
-    if os.name != "posix":  # where signal 0 asks, rather than sends a Ctrl-C
-        return
-    with suppress(OSError):  # an unreadable temp folder: nothing to clean
-        for folder in Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*-*"):
-            pid = folder.name.removeprefix(STAGING_PREFIX).split("-")[0]
-            try:
-                info = folder.lstat()  # a symbolic link is not a folder we made
-                if not (pid.isdigit() and stat.S_ISDIR(info.st_mode)
-                        and info.st_uid == os.getuid()):
-                    continue
-                os.kill(int(pid), 0)  # signal 0 only asks whether the process exists
-            except ProcessLookupError:
-                shutil.rmtree(folder, ignore_errors=True)
-            except (OSError, OverflowError):  # gone meanwhile, another user's process, no pid
-                continue
-
 
 def figure_to_array(figure: Figure, dpi: float | None = None) -> np.ndarray:
     """Render a matplotlib figure to an (H, W, 3) uint8 array (at ``dpi`` if given)."""
@@ -65,6 +43,33 @@ def figure_to_array(figure: Figure, dpi: float | None = None) -> np.ndarray:
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+STAGING_PREFIX = "torchann-events-"  # + a random suffix (tempfile.mkdtemp)
+
+
+def _remove_orphaned_staging() -> None:
+    """Remove the staging folders whose process is gone, as a SIGKILL leaves them.
+
+    A live staging logger holds its folder's lock (``runs.folders.lock_run_dir``), which
+    the operating system releases when the process ends, however it ends; a folder whose
+    lock this process can take is an orphan. Best effort: a folder another process
+    removes meanwhile, or one that cannot be read, is left alone.
+    """
+    if os.name != "posix":  # no advisory locks there (runs/folders.py): a live folder looks free
+        return
+    with suppress(OSError):  # an unreadable temp folder: nothing to clean
+        for folder in Path(tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*"):
+            try:
+                info = folder.lstat()  # a symbolic link is not a folder we made
+                ours = (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+                        and (folder / LOCK_NAME).is_file())  # a staging logger made it
+                orphan = lock_run_dir(folder) if ours else None
+            except (OSError, ValueError):  # gone meanwhile, or its process holds the lock
+                continue
+            if orphan is not None:
+                with orphan:
+                    shutil.rmtree(folder, ignore_errors=True)
 
 
 class TensorBoardLogger:
@@ -86,6 +91,7 @@ class TensorBoardLogger:
         self.histogram_every = histogram_every
         self.loss = get_loss(loss)  # the training loss, for the gradient histograms
         self._curves_laid_out = False
+        self._staging_lock = None  # staged: the lock that tells other processes it is in use
 
     def on_start(self, state: EpochEnd) -> None:
         """Epoch 0, the untrained net: the first point of every training curve."""
@@ -184,19 +190,31 @@ class TensorBoardLogger:
             partial = final.with_name(f".{final.name}.tmp")
             shutil.copyfile(source, partial)  # the staging folder may be on another disk
             os.replace(partial, final)
-        shutil.rmtree(self.log_dir, ignore_errors=True)
+        self.discard()
         return target
+
+    def discard(self) -> None:
+        """Close, delete this logger's folder, and release its staging lock (if staged)."""
+        self.close()
+        shutil.rmtree(self.log_dir, ignore_errors=True)
+        if self._staging_lock is not None:
+            self._staging_lock.close()
+            self._staging_lock = None
 
     @classmethod
     def staged(cls, **kwargs) -> "TensorBoardLogger":
         """A logger writing into a fresh temporary folder, outside any run: see :meth:`publish`.
 
-        The folder is named after this process. A process killed (SIGKILL) before it
-        published or removed its folder cannot clean up, so the staging folders of
-        processes that are gone are removed here, by the next one.
+        It holds the folder's lock until it is published or discarded (or its process ends),
+        so a process SIGKILLed meanwhile leaves an unlocked folder, which the next call
+        removes (:func:`_remove_orphaned_staging`).
         """
         _remove_orphaned_staging()
-        return cls(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"), **kwargs)
+        folder = tempfile.mkdtemp(prefix=STAGING_PREFIX)
+        lock = lock_run_dir(folder)
+        logger = cls(folder, **kwargs)
+        logger._staging_lock = lock
+        return logger
 
     def __enter__(self) -> "TensorBoardLogger":
         return self
