@@ -37,6 +37,10 @@ _RING_LABELS = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0]
 REGRESSION_TARGETS = ("sin", "abs")
 
 
+def _generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(check_seed(seed))
+
+
 def _check_count_noise(name: str, count: int, noise: float, rows_per_count: int = 1) -> None:
     check_int(name, count)
     if not (noise >= 0 and noise < float("inf")):
@@ -52,7 +56,7 @@ def corners(points, labels, *, repeats: int = 30, noise: float = 0.15,
     Returns inputs (n, 2) and targets (n, 1) in float64.
     """
     _check_count_noise("repeats", repeats, noise, rows_per_count=len(points))
-    generator = torch.Generator().manual_seed(check_seed(seed))
+    generator = _generator(seed)
     base = torch.tensor(points, dtype=torch.float64).repeat(repeats, 1)
     targets = torch.tensor(labels, dtype=torch.float64).repeat(repeats).unsqueeze(1)
     inputs = base + noise * torch.randn(base.shape, generator=generator, dtype=torch.float64)
@@ -92,7 +96,7 @@ def regression(target: str = "sin", *, n: int = 100, noise: float = 0.5, low: fl
     _check_count_noise("n", n, noise)
     if not low < high:
         raise ValueError(f"low must be below high, got low={low}, high={high}")
-    generator = torch.Generator().manual_seed(check_seed(seed))
+    generator = _generator(seed)
     x = torch.linspace(low, high, n, dtype=torch.float64).unsqueeze(1)
     y = f(x) + noise * torch.randn(x.shape, generator=generator, dtype=torch.float64)
     return x, y

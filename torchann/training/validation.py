@@ -72,8 +72,7 @@ class Validation:
     def load_state_dict(self, saved: dict | None) -> None:
         if saved is None:
             raise ValueError("cannot resume with validation: the checkpoint was made without it")
-        if not isinstance(saved, dict) or not (saved.get("patience") is None
-                                               or is_integer(saved["patience"])):
+        if not isinstance(saved, dict) or not self._valid_patience(saved.get("patience")):
             raise ValueError("the checkpoint is damaged: its validation record has no valid "
                              "patience")
         if saved.get("patience") != self.patience:
@@ -84,6 +83,10 @@ class Validation:
             raise ValueError("the checkpoint is damaged: its validation record is not a best "
                              "loss, epoch, waiting count and parameters")
         self.best = best
+
+    @staticmethod
+    def _valid_patience(patience) -> bool:
+        return patience is None or is_integer(patience)
 
     @staticmethod
     def _valid_best(best: dict) -> bool:

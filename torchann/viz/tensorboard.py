@@ -36,6 +36,7 @@ from torchann.training.history import EpochEnd
 
 __all__ = ["TensorBoardLogger", "figure_to_array"]
 
+
 def figure_to_array(figure: Figure, dpi: float | None = None) -> np.ndarray:
     """Render a matplotlib figure to an (H, W, 3) uint8 array (at ``dpi`` if given)."""
     if dpi is not None:
